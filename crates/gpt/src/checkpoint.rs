@@ -1,0 +1,175 @@
+//! One file holds a trained model: the weights as safetensors, with the config, the tokenizer and
+//! the training step in the file's metadata.
+//!
+//! Tensor names and layouts are Hugging Face GPT-2's (`transformer.h.0.attn.c_attn.weight`,
+//! Conv1D weights `[in, out]`), so the file loads in PyTorch/NumPy too; see
+//! `bench/load_checkpoint.py`. The activation is exact (erf) GELU, as in nanoGPT.
+
+use std::collections::{HashMap, HashSet};
+
+use burn::tensor::Device;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::config::GptConfig;
+use crate::device::read_f32;
+use crate::error::{GptError, Result};
+use crate::model::Gpt;
+use crate::model::weights::WeightSource;
+use crate::tokenizer::Tokenizer;
+
+/// Identifies files written by this crate (metadata key `format`).
+pub const FORMAT: &str = "gpt-playground/1";
+
+/// A model loaded from a checkpoint, with what it needs to be used.
+pub struct Checkpoint {
+    /// The network.
+    pub model: Gpt,
+    /// The tokenizer it was trained with.
+    pub tokenizer: Tokenizer,
+    /// Training steps done when it was saved.
+    pub step: usize,
+}
+
+/// Serialise a model, its tokenizer and its step count to safetensors bytes.
+pub async fn save(model: &Gpt, tokenizer: &Tokenizer, step: usize) -> Result<Vec<u8>> {
+    let mut names = Vec::new();
+    let mut buffers = Vec::new();
+    for p in model.named_params() {
+        let values = read_f32(p.values).await?;
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        names.push((p.name, p.shape));
+        buffers.push(bytes);
+    }
+    let views = names
+        .iter()
+        .zip(&buffers)
+        .map(|((name, shape), bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| GptError::Checkpoint(format!("cannot describe tensor {name}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let config = serde_json::to_string(model.config())
+        .map_err(|e| GptError::Checkpoint(format!("cannot write the config: {e}")))?;
+    let metadata = HashMap::from([
+        ("format".to_string(), FORMAT.to_string()),
+        ("config".to_string(), config),
+        ("tokenizer".to_string(), tokenizer.to_json()),
+        ("step".to_string(), step.to_string()),
+    ]);
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| GptError::Checkpoint(format!("cannot serialise the weights: {e}")))
+}
+
+/// Read a checkpoint from bytes onto `device`.
+///
+/// Every failure is a [`GptError::Checkpoint`] that says what is wrong: not a safetensors file
+/// (or truncated), missing metadata, a config or tokenizer that does not parse or does not
+/// match, a missing, extra or mis-shaped tensor.
+pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
+    let bad = |m: String| GptError::Checkpoint(m);
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
+        bad(format!(
+            "not a readable safetensors file (truncated or corrupted?): {e}"
+        ))
+    })?;
+    let meta = header.metadata().as_ref().ok_or_else(|| {
+        bad("the file has no metadata; it was not written by this playground".into())
+    })?;
+    let field = |key: &str| {
+        meta.get(key).ok_or_else(|| {
+            bad(format!(
+                "the metadata has no \"{key}\" entry; it was not written by this playground"
+            ))
+        })
+    };
+    let format = field("format")?;
+    if format != FORMAT {
+        return Err(bad(format!(
+            "unsupported format \"{format}\" (expected \"{FORMAT}\")"
+        )));
+    }
+    let config: GptConfig = serde_json::from_str(field("config")?)
+        .map_err(|e| bad(format!("the config does not parse: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| bad(format!("the stored config is not usable: {e}")))?;
+    let tokenizer = Tokenizer::from_json(field("tokenizer")?)
+        .map_err(|e| bad(format!("the tokenizer does not load: {e}")))?;
+    config
+        .validate_vocab(tokenizer.vocab_size())
+        .map_err(|e| bad(format!("the model and tokenizer do not match: {e}")))?;
+    let step = field("step")?
+        .parse::<usize>()
+        .map_err(|e| bad(format!("the step count does not parse: {e}")))?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| {
+        bad(format!(
+            "not a readable safetensors file (truncated or corrupted?): {e}"
+        ))
+    })?;
+
+    let mut source = FileWeights {
+        tensors: &tensors,
+        used: HashSet::new(),
+    };
+    let model = Gpt::from_source(&config, &mut source, device)?;
+    let extra: Vec<String> = tensors
+        .names()
+        .into_iter()
+        .filter(|n| !source.used.contains(*n))
+        .map(str::to_string)
+        .collect();
+    if !extra.is_empty() {
+        return Err(bad(format!(
+            "the file has tensors this model does not use ({}); does the config match the weights?",
+            extra.join(", ")
+        )));
+    }
+    Ok(Checkpoint {
+        model,
+        tokenizer,
+        step,
+    })
+}
+
+/// Supplies parameters from a safetensors file, checking dtype and shape.
+struct FileWeights<'a, 'data> {
+    tensors: &'a SafeTensors<'data>,
+    used: HashSet<String>,
+}
+
+impl WeightSource for FileWeights<'_, '_> {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let bad = |m: String| GptError::Checkpoint(m);
+        let view = self.tensors.tensor(name).map_err(|_| {
+            bad(format!(
+                "the tensor \"{name}\" is missing; does the config match the weights?"
+            ))
+        })?;
+        if view.dtype() != Dtype::F32 {
+            return Err(bad(format!(
+                "tensor \"{name}\" is {:?}, expected F32",
+                view.dtype()
+            )));
+        }
+        if view.shape() != shape {
+            return Err(bad(format!(
+                "tensor \"{name}\" has shape {:?}, but the config needs {:?}",
+                view.shape(),
+                shape
+            )));
+        }
+        self.used.insert(name.to_string());
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(bad(format!(
+                "tensor \"{name}\" holds a non-finite value at index {i}"
+            )));
+        }
+        Ok(values)
+    }
+}

@@ -1,0 +1,122 @@
+//! Multi-head self-attention, masked (causal) as in GPT: each position mixes in information from
+//! the positions it may see, weighted by how well its query matches their keys.
+
+use burn::module::Module;
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::linear::Linear;
+use super::weights::{NamedParam, WeightSource};
+use crate::config::GptConfig;
+use crate::error::Result;
+
+/// Added to the scores of forbidden (future) positions. Large enough that `exp` underflows to
+/// exactly 0 in f32, finite so that no NaN can appear.
+const MASKED: f32 = -1e9;
+
+/// One block's causal self-attention.
+#[derive(Module, Debug)]
+pub struct CausalSelfAttention {
+    /// Queries, keys and values of all heads at once: `[C, 3C]`.
+    pub c_attn: Linear,
+    /// Mixes the heads' outputs back into the residual stream: `[C, C]`.
+    pub c_proj: Linear,
+    n_head: usize,
+}
+
+/// Keys and values already computed for earlier positions, so that generating one more token
+/// costs one position of work instead of recomputing the prefix.
+#[derive(Clone, Debug, Default)]
+pub struct LayerCache {
+    /// `[B, H, T_past, head_dim]` each, once something was cached.
+    kv: Option<(Tensor<4>, Tensor<4>)>,
+}
+
+impl LayerCache {
+    /// Number of cached positions.
+    pub fn len(&self) -> usize {
+        self.kv.as_ref().map_or(0, |(k, _)| k.dims()[2])
+    }
+
+    /// True when nothing is cached yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl CausalSelfAttention {
+    /// Build `prefix.c_attn` and `prefix.c_proj`.
+    pub fn new(
+        src: &mut dyn WeightSource,
+        prefix: &str,
+        cfg: &GptConfig,
+        device: &Device,
+    ) -> Result<Self> {
+        let c = cfg.n_embd;
+        Ok(Self {
+            c_attn: Linear::new(src, &format!("{prefix}.c_attn"), c, 3 * c, cfg.bias, device)?,
+            c_proj: Linear::new(src, &format!("{prefix}.c_proj"), c, c, cfg.bias, device)?,
+            n_head: cfg.n_head,
+        })
+    }
+
+    /// `x [B, T, C]` -> `(y [B, T, C], attention probabilities [B, H, T, T_total])`.
+    ///
+    /// `mask` is the additive causal mask `[1, 1, T, T_total]` (None: attend everywhere).
+    /// With a `cache`, the new keys/values are appended to it and queries attend to all cached
+    /// positions too (`T_total = T_past + T`).
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        mask: Option<Tensor<4>>,
+        cache: Option<&mut LayerCache>,
+    ) -> (Tensor<3>, Tensor<4>) {
+        let [b, t, c] = x.dims();
+        let h = self.n_head;
+        let hd = c / h;
+
+        let qkv = self.c_attn.forward(x); // [B, T, 3C]
+        // [B, T, 3C] -> [B, T, 3, H, hd] -> [3, B, H, T, hd]: split heads with one permute.
+        let qkv = qkv.reshape([b, t, 3, h, hd]).permute([2, 0, 3, 1, 4]);
+        let q = qkv.clone().narrow(0, 0, 1).reshape([b, h, t, hd]);
+        let mut k = qkv.clone().narrow(0, 1, 1).reshape([b, h, t, hd]);
+        let mut v = qkv.narrow(0, 2, 1).reshape([b, h, t, hd]);
+
+        if let Some(cache) = cache {
+            if let Some((pk, pv)) = cache.kv.take() {
+                k = Tensor::cat(vec![pk, k], 2); // [B, H, T_past + T, hd]
+                v = Tensor::cat(vec![pv, v], 2);
+            }
+            cache.kv = Some((k.clone(), v.clone()));
+        }
+
+        let scale = 1.0 / (hd as f64).sqrt();
+        let mut scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale); // [B, H, T, T_total]
+        if let Some(mask) = mask {
+            scores = scores + mask;
+        }
+        let probs = softmax(scores, 3); // each row sums to 1
+        let y = probs.clone().matmul(v); // [B, H, T, hd]
+        let y = y.swap_dims(1, 2).reshape([b, t, c]); // heads side by side again: [B, T, C]
+        (self.c_proj.forward(y), probs)
+    }
+
+    pub(crate) fn named_params(&self, prefix: &str, out: &mut Vec<NamedParam>) {
+        self.c_attn.named_params(&format!("{prefix}.c_attn"), out);
+        self.c_proj.named_params(&format!("{prefix}.c_proj"), out);
+    }
+}
+
+/// The additive causal mask for `t_new` queries at the end of `t_total` positions:
+/// query `i` (absolute position `t_total - t_new + i`) may see keys `0..=` that position.
+/// Shape `[1, 1, t_new, t_total]`.
+pub fn causal_mask(t_new: usize, t_total: usize, device: &Device) -> Tensor<4> {
+    let offset = t_total - t_new;
+    let mut values = vec![0.0f32; t_new * t_total];
+    for i in 0..t_new {
+        for j in (offset + i + 1)..t_total {
+            values[i * t_total + j] = MASKED;
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [1, 1, t_new, t_total]), device)
+}

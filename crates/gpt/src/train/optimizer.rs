@@ -1,0 +1,140 @@
+//! AdamW as nanoGPT configures it: weight decay only on matrices (embeddings and linear
+//! weights), never on biases or LayerNorm gains, and the gradient clipped to a global norm.
+//!
+//! Written here rather than taken from burn-optim because burn's AdamW decays every parameter
+//! and clips each tensor's norm separately. Everything stays on the device: the clip factor is a
+//! tensor, so a step never waits for a read-back (which a browser must not do).
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Gradients, Tensor};
+
+/// Hyper-parameters of AdamW.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamWSettings {
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Numerical floor in the denominator.
+    pub eps: f64,
+    /// Decoupled weight decay for rank >= 2 parameters.
+    pub weight_decay: f64,
+    /// Clip the global gradient norm to this (0 = no clipping).
+    pub grad_clip: f64,
+}
+
+/// First and second moments of one parameter, flattened.
+#[derive(Clone)]
+struct Moments {
+    m: Tensor<1>,
+    v: Tensor<1>,
+}
+
+/// AdamW with global-norm gradient clipping; its state lives on the parameters' device.
+#[derive(Clone)]
+pub struct AdamW {
+    settings: AdamWSettings,
+    state: HashMap<ParamId, Moments>,
+    t: i32,
+}
+
+impl AdamW {
+    /// An optimizer with no state yet.
+    pub fn new(settings: AdamWSettings) -> Self {
+        Self {
+            settings,
+            state: HashMap::new(),
+            t: 0,
+        }
+    }
+
+    /// Update every parameter of `module` that has a gradient in `grads`, with learning rate `lr`.
+    pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: &Gradients) -> M {
+        self.t += 1;
+        let clip = if self.settings.grad_clip > 0.0 {
+            let mut norm = SquaredNorm { grads, total: None };
+            module.visit(&mut norm);
+            norm.total.map(|sq| {
+                // min(1, clip / (norm + 1e-6)), kept on the device as a [1] tensor.
+                (sq.sqrt().add_scalar(1e-6))
+                    .recip()
+                    .mul_scalar(self.settings.grad_clip)
+                    .clamp_max(1.0)
+            })
+        } else {
+            None
+        };
+        let mut mapper = Update {
+            opt: self,
+            grads,
+            clip,
+            lr,
+        };
+        module.map(&mut mapper)
+    }
+}
+
+/// Sums the squares of all gradients.
+struct SquaredNorm<'a> {
+    grads: &'a Gradients,
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            let sq = g.powi_scalar(2).sum(); // [1]
+            self.total = Some(match self.total.take() {
+                Some(t) => t + sq,
+                None => sq,
+            });
+        }
+    }
+}
+
+/// Applies one AdamW update to each parameter.
+struct Update<'a> {
+    opt: &'a mut AdamW,
+    grads: &'a Gradients,
+    clip: Option<Tensor<1>>,
+    lr: f64,
+}
+
+impl ModuleMapper for Update<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, value, mapper) = param.consume();
+        let Some(grad) = value.grad(self.grads) else {
+            return Param::from_mapped_value(id, value, mapper);
+        };
+        let s = &self.opt.settings;
+        let shape = value.shape();
+        let n = shape.num_elements();
+        let p = value.inner().reshape([n]);
+        let mut g = grad.reshape([n]);
+        if let Some(c) = &self.clip {
+            g = g * c.clone();
+        }
+        let prev = self.opt.state.remove(&id).unwrap_or_else(|| Moments {
+            m: g.zeros_like(),
+            v: g.zeros_like(),
+        });
+        let m = prev.m.mul_scalar(s.beta1) + g.clone().mul_scalar(1.0 - s.beta1);
+        let v = prev.v.mul_scalar(s.beta2) + g.powi_scalar(2).mul_scalar(1.0 - s.beta2);
+        let bias1 = 1.0 - s.beta1.powi(self.opt.t);
+        let bias2 = 1.0 - s.beta2.powi(self.opt.t);
+        // p <- p (1 - lr wd) - lr * m_hat / (sqrt(v_hat) + eps)
+        let denom = v.clone().div_scalar(bias2).sqrt().add_scalar(s.eps);
+        let update = m.clone().div_scalar(bias1).div(denom).mul_scalar(self.lr);
+        let decay = if D >= 2 {
+            self.lr * s.weight_decay
+        } else {
+            0.0
+        };
+        let p = p.mul_scalar(1.0 - decay) - update;
+        self.opt.state.insert(id, Moments { m, v });
+        let updated = Tensor::from_inner(p.reshape(shape)).require_grad();
+        Param::from_mapped_value(id, updated, mapper)
+    }
+}
