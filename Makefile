@@ -13,7 +13,8 @@ PYTHON ?= python3
 .PHONY: test setup corpora build fmt-check clippy cargo-test wasm-check export-check bench train-baby
 
 test: setup fmt-check clippy cargo-test wasm-check export-check
-	@echo "make test: all checks passed"
+	@echo "make test: fmt, clippy, cargo tests, wasm32 build and export check all passed"
+	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "tests: %d passed, %d failed\n", p + 1, f}' $(CARGO_TARGET_DIR)/cargo-test.log
 
 ## Setup: everything installed from the registries, nothing prebuilt downloaded.
 setup:
@@ -37,12 +38,14 @@ clippy:
 	cargo clippy --workspace --all-targets --release -- -D warnings
 
 cargo-test:
-	cargo test --workspace --release
+	mkdir -p $(CARGO_TARGET_DIR)
+	cargo test --workspace --release 2>&1 | tee $(CARGO_TARGET_DIR)/cargo-test.log
 
 ## The model crate must build for the browser (no web code in it).
+## examples/wasm_size.rs links the whole train/generate/save path into a bare .wasm module.
 wasm-check:
-	cargo build -p gpt --target wasm32-unknown-unknown --release
-	@ls -l $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/libgpt.rlib | awk '{print "libgpt.rlib (wasm32):", $$5, "bytes"}'
+	cargo build -p gpt --target wasm32-unknown-unknown --release --example wasm_size
+	$(PYTHON) bench/wasm_size.py $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/examples/wasm_size.wasm
 
 ## A checkpoint written by `gpt train` loads in NumPy with GPT-2's names and gives the same logits.
 export-check: build

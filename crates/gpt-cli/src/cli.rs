@@ -279,10 +279,16 @@ fn train(
         if at_eval || report.step == s.iters {
             let (tr, val) = block_on(trainer.estimate_loss())?;
             last_val = val;
-            bar.println(format!(
+            let line = format!(
                 "step {:>5}: train loss {tr:.4}, val loss {val:.4}, {rate:.0} tokens/s",
                 report.step
-            ));
+            );
+            // Without a terminal the bar is hidden, and so is anything it prints.
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
         }
     }
     bar.finish_and_clear();

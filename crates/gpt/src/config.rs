@@ -142,7 +142,7 @@ impl GptConfig {
         if self.n_embd == 0 {
             return bad("n_embd (embedding width) must be at least 1".into());
         }
-        if self.n_embd % self.n_head != 0 {
+        if !self.n_embd.is_multiple_of(self.n_head) {
             return bad(format!(
                 "n_embd {} is not divisible by n_head {}: each head gets n_embd / n_head dimensions",
                 self.n_embd, self.n_head

@@ -55,12 +55,12 @@ impl SamplingOptions {
                 "top_k must be at least 1 (or off)".into(),
             ));
         }
-        if let Some(p) = self.top_p {
-            if !(p > 0.0 && p <= 1.0) {
-                return Err(GptError::Sampling(format!(
-                    "top_p must be in (0, 1], not {p}"
-                )));
-            }
+        if let Some(p) = self.top_p
+            && !(p > 0.0 && p <= 1.0)
+        {
+            return Err(GptError::Sampling(format!(
+                "top_p must be in (0, 1], not {p}"
+            )));
         }
         Ok(())
     }

@@ -133,19 +133,22 @@ fn reference_models_have_their_published_sizes() {
     assert!((gpt3 / 175e9 - 1.0).abs() < 0.01, "GPT-3 {gpt3}");
 }
 
+/// A change that breaks a valid config.
+type Mutation = fn(&mut GptConfig);
+
 #[test]
 fn every_config_error_is_specific() {
     let ok = tiny(10);
     ok.validate().expect("valid");
-    let cases: Vec<(Box<dyn Fn(&mut GptConfig)>, &str)> = vec![
-        (Box::new(|c| c.vocab_size = 1), "vocab_size"),
-        (Box::new(|c| c.block_size = 0), "block_size"),
-        (Box::new(|c| c.n_layer = 0), "n_layer"),
-        (Box::new(|c| c.n_head = 0), "n_head"),
-        (Box::new(|c| c.n_embd = 0), "n_embd"),
-        (Box::new(|c| c.n_head = 3), "not divisible"),
-        (Box::new(|c| c.dropout = 1.0), "dropout"),
-        (Box::new(|c| c.dropout = f32::NAN), "dropout"),
+    let cases: Vec<(Mutation, &str)> = vec![
+        (|c| c.vocab_size = 1, "vocab_size"),
+        (|c| c.block_size = 0, "block_size"),
+        (|c| c.n_layer = 0, "n_layer"),
+        (|c| c.n_head = 0, "n_head"),
+        (|c| c.n_embd = 0, "n_embd"),
+        (|c| c.n_head = 3, "not divisible"),
+        (|c| c.dropout = 1.0, "dropout"),
+        (|c| c.dropout = f32::NAN, "dropout"),
     ];
     for (mutate, needle) in cases {
         let mut cfg = ok.clone();

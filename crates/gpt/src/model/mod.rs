@@ -170,7 +170,7 @@ impl Gpt {
         }
         if let Some(ln) = &self.ln_f {
             let y = ln.forward(x.clone());
-            if let Some(rec) = recorder.as_deref_mut() {
+            if let Some(rec) = recorder {
                 rec.layer_norm("ln_f".into(), &x, &y);
                 rec.residual("after ln_f".into(), &y);
             }
