@@ -29,6 +29,14 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
         .map_err(|e| GptError::Device(format!("unexpected tensor data: {e:?}")))
 }
 
+/// Read several 1-D tensors back in one transfer (concatenated); empty input reads nothing.
+pub async fn read_f32_concat(parts: Vec<Tensor<1>>) -> Result<Vec<f32>> {
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_f32(Tensor::cat(parts, 0)).await
+}
+
 /// Run a future to completion on this thread (native code only; the browser awaits instead).
 ///
 /// The CPU backend's reads are ready at once; native GPU reads are driven by the device itself,

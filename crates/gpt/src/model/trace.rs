@@ -4,7 +4,7 @@
 use burn::tensor::Tensor;
 use serde::Serialize;
 
-use crate::device::read_f32;
+use crate::device::{read_f32, read_f32_concat};
 use crate::error::Result;
 
 /// The size of the residual stream at one point of the network.
@@ -101,22 +101,14 @@ impl Recorder {
             let [b, h, t, s] = probs.dims();
             attention.push(read_f32(probs.reshape([b * h * t * s])).await?);
         }
-        let residual = if self.residual.is_empty() {
-            Vec::new()
-        } else {
-            read_f32(Tensor::cat(self.residual, 0)).await?
-        };
+        let residual = read_f32_concat(self.residual).await?;
         let residual = self
             .residual_names
             .into_iter()
             .zip(residual)
             .map(|(name, mean_norm)| ResidualStat { name, mean_norm })
             .collect();
-        let ln = if self.ln_stats.is_empty() {
-            Vec::new()
-        } else {
-            read_f32(Tensor::cat(self.ln_stats, 0)).await?
-        };
+        let ln = read_f32_concat(self.ln_stats).await?;
         let layer_norms = self
             .ln_names
             .into_iter()

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use self::optimizer::{AdamW, AdamWSettings};
 use crate::data::{Dataset, Split};
-use crate::device::read_f32;
+use crate::device::read_f32_concat;
 use crate::error::{GptError, Result};
 use crate::model::{Gpt, batch_tensor};
 use crate::rng::Rng;
@@ -248,11 +248,7 @@ impl Trainer {
             losses.push(loss.detach().inner());
             self.step += 1;
         }
-        let losses = if losses.is_empty() {
-            Vec::new()
-        } else {
-            read_f32(Tensor::cat(losses, 0)).await?
-        };
+        let losses = read_f32_concat(losses).await?;
         if let Some((i, &loss)) = losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
             let failed_at = snapshot.3 + i + 1;
             (self.model, self.optimizer, self.rng, self.step) = snapshot;
@@ -304,7 +300,7 @@ async fn mean_loss(
             cross_entropy(model.forward(x), targets_tensor(&batch.targets, &device))
         })
         .collect();
-    let losses = read_f32(Tensor::cat(losses, 0)).await?;
+    let losses = read_f32_concat(losses).await?;
     Ok(losses.iter().sum::<f32>() / losses.len() as f32)
 }
 
