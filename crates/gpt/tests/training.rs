@@ -183,3 +183,47 @@ fn relabel(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
     out.extend_from_slice(&bytes[8 + n..]);
     out
 }
+
+#[test]
+fn fine_tuning_moves_the_model_to_the_new_corpus() {
+    // Corpus A: the fixture's first half of lines; corpus B: the second half. One tokenizer
+    // (trained on both) carries over, as when a page fine-tunes a pre-trained model.
+    let lines: Vec<&str> = LINES.lines().collect();
+    let (a_lines, b_lines) = lines.split_at(lines.len() / 2);
+    let repeat = |ls: &[&str]| {
+        (0..10)
+            .map(|r| ls[r % ls.len()..].join("\n") + "\n")
+            .collect::<String>()
+    };
+    let (a, b) = (repeat(a_lines), repeat(b_lines));
+    let tokenizer = Tokenizer::train_char(LINES).expect("tokenizer");
+    let cfg = GptConfig::preset("tiny", tokenizer.vocab_size()).expect("preset");
+    let data = |text: &str| {
+        Dataset::new(
+            tokenizer.encode_ids(text).expect("ids"),
+            cfg.block_size,
+            0.1,
+        )
+        .expect("data")
+    };
+    let mut settings = TrainConfig::preset("tiny").expect("train preset");
+    settings.decay_steps = 250;
+    let model = Gpt::new(&cfg, 9, &cpu()).expect("model");
+    let mut trainer = Trainer::new(model, data(&a), settings.clone()).expect("trainer");
+    block_on(trainer.train(250)).expect("pre-train on A");
+
+    settings.learning_rate = 1e-3;
+    settings.min_lr = 1e-4;
+    settings.warmup_steps = 10;
+    settings.decay_steps = 150;
+    trainer.fine_tune(data(&b), settings).expect("switch to B");
+    let (_, b_before) = block_on(trainer.estimate_loss()).expect("eval");
+    block_on(trainer.train(150)).expect("fine-tune on B");
+    let (_, b_after) = block_on(trainer.estimate_loss()).expect("eval");
+    eprintln!("loss on corpus B: {b_before:.3} before fine-tuning, {b_after:.3} after");
+    assert!(
+        b_after < 0.8 * b_before,
+        "fine-tuning should lower B's loss: {b_before} -> {b_after}"
+    );
+    assert_eq!(trainer.step(), 400, "the step count carries on");
+}
