@@ -104,50 +104,33 @@ fn train_then_generate() {
     let _ = std::fs::remove_file(broken);
 }
 
+/// Run `gpt train` on `corpus` with `preset`; it must fail: returns its stderr.
+fn train_failure(corpus: &str, preset: &str) -> String {
+    let out = gpt(&[
+        "train", "--corpus", corpus, "--preset", preset, "--iters", "1",
+    ]);
+    assert!(
+        !out.status.success(),
+        "training on {corpus} with {preset} must fail"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn bad_input_gives_specific_errors() {
-    let empty = temp("empty.txt");
-    std::fs::write(&empty, "").expect("write");
-    let out = gpt(&[
-        "train",
-        "--corpus",
-        &empty.to_string_lossy(),
-        "--preset",
-        "tiny",
-        "--iters",
-        "1",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("empty"), "{err}");
-
-    let short = temp("short.txt");
-    std::fs::write(&short, "just a few words").expect("write");
-    let out = gpt(&[
-        "train",
-        "--corpus",
-        &short.to_string_lossy(),
-        "--preset",
-        "tiny",
-        "--iters",
-        "1",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("too short"), "{err}");
-
-    let out = gpt(&[
-        "train",
-        "--corpus",
-        &fixture(),
-        "--preset",
-        "enormous",
-        "--iters",
-        "1",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    for (name, text, expected) in [
+        ("empty.txt", "", "empty"),
+        ("short.txt", "just a few words", "too short"),
+    ] {
+        let path = temp(name);
+        std::fs::write(&path, text).expect("write");
+        let err = train_failure(&path.to_string_lossy(), "tiny");
+        assert!(err.contains(expected), "{err}");
+        let _ = std::fs::remove_file(path);
+    }
+    let err = train_failure(&fixture(), "enormous");
     assert!(
-        !out.status.success() && err.contains("unknown preset") && err.contains("baby"),
+        err.contains("unknown preset") && err.contains("baby"),
         "{err}"
     );
-    let _ = std::fs::remove_file(empty);
-    let _ = std::fs::remove_file(short);
 }

@@ -32,13 +32,13 @@ fn run(steps: usize) -> gpt::Result<f32> {
         8,
         SamplingOptions::default(),
     ))?;
-    let trace = block_on(trainer.model().trace(&out))?;
+    // black_box keeps the trace and checkpoint code in the module for the size measurement.
+    std::hint::black_box(block_on(trainer.model().trace(&out))?);
     let bytes = block_on(checkpoint::save(
         trainer.model(),
         &tokenizer,
         trainer.step(),
     ))?;
-    Ok(report.losses.last().copied().unwrap_or(0.0)
-        + trace.logits[0] * 0.0
-        + bytes.len() as f32 * 0.0)
+    std::hint::black_box(bytes);
+    Ok(report.losses.last().copied().unwrap_or(0.0))
 }

@@ -19,6 +19,7 @@ pub struct Dataset {
     train: Vec<u32>,
     val: Vec<u32>,
     block_size: usize,
+    max_id: u32,
 }
 
 /// One batch: `inputs[b][t]` is followed by `targets[b][t]` in the corpus.
@@ -65,12 +66,14 @@ impl Dataset {
                  (context {block_size} + 1); use a longer text, a larger validation fraction or a smaller context"
             )));
         }
+        let max_id = ids.iter().copied().max().unwrap_or(0);
         let mut train = ids;
         let val = train.split_off(n_train);
         Ok(Self {
             train,
             val,
             block_size,
+            max_id,
         })
     }
 
@@ -82,6 +85,11 @@ impl Dataset {
     /// True when the split holds no tokens (a validation fraction of 0).
     pub fn is_empty(&self, split: Split) -> bool {
         self.tokens(split).is_empty()
+    }
+
+    /// The largest token id in the corpus (a model needs a vocabulary larger than this).
+    pub fn max_id(&self) -> u32 {
+        self.max_id
     }
 
     /// The context length batches are cut for.

@@ -227,3 +227,19 @@ fn fine_tuning_moves_the_model_to_the_new_corpus() {
     );
     assert_eq!(trainer.step(), 400, "the step count carries on");
 }
+
+#[test]
+fn data_from_another_tokenizer_is_refused() {
+    let cfg = GptConfig::preset("tiny", 10).expect("preset");
+    let ids: Vec<u32> = (0..400).map(|i| i % 12).collect();
+    let data = Dataset::new(ids, cfg.block_size, 0.1).expect("data");
+    let model = Gpt::new(&cfg, 0, &cpu()).expect("model");
+    let err = match Trainer::new(model, data, TrainConfig::preset("tiny").expect("preset")) {
+        Ok(_) => panic!("ids beyond the vocabulary must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("token id 11") && err.contains("10 tokens"),
+        "{err}"
+    );
+}

@@ -318,5 +318,13 @@ fn check_dataset(model: &Gpt, dataset: &Dataset) -> Result<()> {
             cfg.block_size
         )));
     }
+    if dataset.max_id() as usize >= cfg.vocab_size {
+        return Err(GptError::Train(format!(
+            "the data holds token id {} but the model's vocabulary has {} tokens; \
+             was it encoded with another tokenizer?",
+            dataset.max_id(),
+            cfg.vocab_size
+        )));
+    }
     Ok(())
 }
