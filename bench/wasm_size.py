@@ -1,6 +1,6 @@
-"""Report a .wasm file's size, raw and gzip, with and without custom (debug/name) sections.
+"""Report file sizes, raw and gzip; for .wasm also without custom (debug/name) sections.
 
-Usage: python3 bench/wasm_size.py FILE.wasm
+Usage: python3 bench/wasm_size.py FILE...
 """
 import gzip
 import sys
@@ -30,12 +30,25 @@ def strip_custom_sections(buf):
     return bytes(out)
 
 
+def mib(n):
+    return f"{n / 1048576:.2f} MiB" if n >= 1048576 else f"{n / 1024:.1f} KiB"
+
+
 def main():
-    data = open(sys.argv[1], "rb").read()
-    stripped = strip_custom_sections(data)
-    mib = lambda n: f"{n / 1048576:.2f} MiB"
-    print(f"{sys.argv[1]}: raw {mib(len(data))}, gzip {mib(len(gzip.compress(data, 9)))}; "
-          f"without custom sections: raw {mib(len(stripped))}, gzip {mib(len(gzip.compress(stripped, 9)))}")
+    total = total_gz = 0
+    for path in sys.argv[1:]:
+        data = open(path, "rb").read()
+        gz = len(gzip.compress(data, 9))
+        total += len(data)
+        total_gz += gz
+        line = f"{path}: raw {mib(len(data))}, gzip {mib(gz)}"
+        if data[:4] == b"\0asm":
+            stripped = strip_custom_sections(data)
+            line += (f"; without custom sections: raw {mib(len(stripped))}, "
+                     f"gzip {mib(len(gzip.compress(stripped, 9)))}")
+        print(line)
+    if len(sys.argv) > 2:
+        print(f"total: raw {mib(total)}, gzip {mib(total_gz)}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,23 @@ const pkg = (name) => join(here, 'node_modules', '@stdlib', name, 'data');
 const out = join(here, 'dist');
 mkdirSync(out, { recursive: true });
 
+/** Fisher-Yates with a small deterministic generator (mulberry32), so every build is identical. */
+function shuffle(items, seed) {
+  let a = seed >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
 const read = (p) => readFileSync(p, 'utf8').replace(/\r\n/g, '\n');
 const write = (name, text) => {
   writeFileSync(join(out, name), text);
@@ -30,7 +47,8 @@ const names = [
 ]
   .map((n) => n.trim())
   .filter(Boolean);
-write('first-names.txt', [...new Set(names)].sort().join('\n') + '\n');
+// Shuffled (with a fixed seed): sorted names would put only T-Z names in the validation split.
+write('first-names.txt', shuffle([...new Set(names)].sort(), 20261126).join('\n') + '\n');
 const sotu = readdirSync(pkg('datasets-sotu'))
   .filter((f) => f.endsWith('.txt'))
   .sort()

@@ -189,6 +189,11 @@ impl Trainer {
         self.step
     }
 
+    /// Continue counting from `step` (a model loaded from a checkpoint saved at that step).
+    pub fn set_step(&mut self, step: usize) {
+        self.step = step;
+    }
+
     /// The training settings.
     pub fn config(&self) -> &TrainConfig {
         &self.config

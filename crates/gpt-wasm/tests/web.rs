@@ -1,0 +1,213 @@
+//! The facade in a real browser (`wasm-pack test --headless --chrome --release crates/gpt-wasm`):
+//! errors reach JS with specific messages, spans are JS string indices, training lowers the loss
+//! on the CPU and on WebGPU, generation streams, and save -> load gives identical logits.
+#![cfg(target_arch = "wasm32")]
+
+use gpt_wasm::Session;
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CORPUS: &str = include_str!("../../gpt/tests/fixtures/tutorial.txt");
+
+fn js(value: Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).expect("valid JSON")
+}
+
+fn rust(value: JsValue) -> Value {
+    serde_wasm_bindgen::from_value(value).expect("plain data")
+}
+
+fn message(err: JsError) -> String {
+    js_sys::Error::from(JsValue::from(err))
+        .message()
+        .as_string()
+        .unwrap_or_default()
+}
+
+async fn session(extra: Value) -> Session {
+    let mut options = json!({"corpus": CORPUS, "preset": "tiny", "seed": 7});
+    if let (Some(o), Some(e)) = (options.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    match Session::create(js(options)).await {
+        Ok(s) => s,
+        Err(e) => panic!("create failed: {}", message(e)),
+    }
+}
+
+async fn create_error(options: Value) -> String {
+    match Session::create(js(options.clone())).await {
+        Ok(_) => panic!(
+            "expected an error for {}",
+            options.to_string().chars().take(100).collect::<String>()
+        ),
+        Err(e) => message(e),
+    }
+}
+
+fn mean(xs: &[Value]) -> f64 {
+    xs.iter().filter_map(Value::as_f64).sum::<f64>() / xs.len() as f64
+}
+
+#[wasm_bindgen_test]
+async fn bad_options_give_specific_errors() {
+    let empty = create_error(json!({"corpus": "   "})).await;
+    assert!(empty.contains("corpus is empty"), "{empty}");
+    let short = create_error(json!({"corpus": "abc abc abc", "preset": "tiny"})).await;
+    assert!(short.contains("too short"), "{short}");
+    let heads = create_error(json!({"corpus": CORPUS, "model": {"nHead": 3, "nEmbd": 32}})).await;
+    assert!(heads.contains("invalid model configuration"), "{heads}");
+    let preset = create_error(json!({"corpus": CORPUS, "preset": "huge"})).await;
+    assert!(preset.contains("unknown preset"), "{preset}");
+    let typo = create_error(json!({"corpus": CORPUS, "presett": "tiny"})).await;
+    assert!(typo.contains("invalid session options"), "{typo}");
+    let binary = create_error(json!({"corpus": "text\u{0}with a NUL byte"})).await;
+    assert!(binary.contains("binary"), "{binary}");
+    let vocab = create_error(json!({"corpus": CORPUS, "tokenizer": "bpe", "vocabSize": 10})).await;
+    assert!(vocab.contains("vocab"), "{vocab}");
+}
+
+#[wasm_bindgen_test]
+async fn spans_are_js_string_indices() {
+    let text = "私は学生です 😀 ok";
+    let corpus = format!("{CORPUS}{text}");
+    let s = session(json!({"corpus": corpus})).await;
+    let out = rust(s.tokenize(text).map_err(message).expect("tokenize"));
+    let spans = out["spans"].as_array().expect("spans");
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let mut rebuilt = String::new();
+    for span in spans {
+        let (a, b) = (
+            span[0].as_u64().unwrap() as usize,
+            span[1].as_u64().unwrap() as usize,
+        );
+        rebuilt.push_str(&String::from_utf16_lossy(&units[a..b]));
+    }
+    assert_eq!(rebuilt, text);
+    assert_eq!(
+        spans.len(),
+        text.chars().count(),
+        "char-level: one token per character"
+    );
+    let unknown = s
+        .tokenize("\u{2603}")
+        .map_err(message)
+        .expect_err("snowman is not in the corpus");
+    assert!(unknown.contains('\u{2603}'), "{unknown}");
+}
+
+#[wasm_bindgen_test]
+async fn cpu_training_lowers_the_loss_and_generation_streams() {
+    let mut s = session(json!({"training": {"steps": 60}})).await;
+    let before = rust(s.evaluate().await.map_err(message).expect("evaluate"));
+    let report = rust(s.train(60).await.map_err(message).expect("train"));
+    let losses = report["losses"].as_array().expect("losses");
+    assert_eq!(losses.len(), 60);
+    assert_eq!(report["step"], 60);
+    let after = rust(s.evaluate().await.map_err(message).expect("evaluate"));
+    let (b, a) = (
+        before["val"].as_f64().unwrap(),
+        after["val"].as_f64().unwrap(),
+    );
+    assert!(a < b - 0.3, "validation loss {b} -> {a}");
+    assert!(mean(&losses[50..]) < mean(&losses[..10]));
+
+    let first = rust(
+        s.start_generation("The ", js(json!({"temperature": 0.8, "seed": 3})))
+            .await
+            .map_err(message)
+            .expect("start"),
+    );
+    let first = first.as_array().expect("candidates");
+    assert_eq!(first.len(), 10);
+    let mut text = String::new();
+    for i in 0..20 {
+        let forced = (i == 5).then_some(first[1]["id"].as_u64().unwrap() as u32);
+        let t = rust(s.next_token(forced).await.map_err(message).expect("next"));
+        let probs: Vec<f64> = t["next"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["probability"].as_f64().unwrap())
+            .collect();
+        assert!(probs.windows(2).all(|w| w[0] >= w[1]), "candidates sorted");
+        assert!(probs.iter().sum::<f64>() <= 1.0 + 1e-4);
+        if let Some(f) = forced {
+            assert_eq!(t["id"].as_u64(), Some(u64::from(f)));
+            assert_eq!(t["forced"], true);
+        }
+        text = t["text"].as_str().unwrap().to_string();
+    }
+    assert_eq!(text.chars().count(), 20);
+    let bad = s
+        .next_token(Some(100_000))
+        .await
+        .map_err(message)
+        .expect_err("out of range");
+    assert!(bad.contains("cannot force token"), "{bad}");
+}
+
+#[wasm_bindgen_test]
+async fn save_then_load_gives_identical_logits() {
+    let mut s = session(json!({})).await;
+    s.train(10).await.map_err(message).expect("train");
+    let bytes = s.save().await.map_err(message).expect("save");
+    let loaded = Session::load(bytes.clone(), JsValue::UNDEFINED)
+        .await
+        .map_err(message)
+        .expect("load");
+    assert_eq!(loaded.step(), 10);
+    let a = rust(
+        s.inspect("the model")
+            .await
+            .map_err(message)
+            .expect("inspect"),
+    );
+    let b = rust(
+        loaded
+            .inspect("the model")
+            .await
+            .map_err(message)
+            .expect("inspect"),
+    );
+    assert_eq!(a["logits"], b["logits"]);
+    let mut corrupt = bytes;
+    corrupt.truncate(corrupt.len() / 2);
+    let err = match Session::load(corrupt, JsValue::UNDEFINED).await {
+        Ok(_) => panic!("a truncated file must not load"),
+        Err(e) => message(e),
+    };
+    assert!(err.contains("cannot load checkpoint"), "{err}");
+    let mut untrainable = loaded;
+    let no_corpus = untrainable
+        .train(1)
+        .await
+        .map_err(message)
+        .expect_err("no corpus");
+    assert!(no_corpus.contains("without a corpus"), "{no_corpus}");
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_training_lowers_the_loss() {
+    // SwiftShader in headless Chromium: slow, so a short run.
+    let mut s = session(json!({"device": "webgpu", "training": {"steps": 30}})).await;
+    let info = rust(s.info().map_err(message).expect("info"));
+    assert_eq!(info["device"], "webgpu");
+    let report = rust(s.train(30).await.map_err(message).expect("train on WebGPU"));
+    let losses = report["losses"].as_array().expect("losses");
+    assert!(
+        losses
+            .iter()
+            .all(|l| l.as_f64().is_some_and(f64::is_finite))
+    );
+    assert!(mean(&losses[25..]) < mean(&losses[..5]) - 0.2, "{losses:?}");
+    let t = s
+        .start_generation("The ", JsValue::UNDEFINED)
+        .await
+        .map_err(message)
+        .expect("start");
+    assert_eq!(rust(t).as_array().map(Vec::len), Some(10));
+}

@@ -1,0 +1,214 @@
+// Page-level tests: the built release package of the playground in Debian's headless Chromium.
+// Run by `make test` (after `make www`); screenshots go to ../screenshots/ (git-ignored).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../scripts/serve.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const shots = join(root, 'screenshots');
+mkdirSync(shots, { recursive: true });
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+let server;
+let origin;
+const browsers = [];
+const profiles = [];
+
+async function launch(webgpu) {
+  const dir = mkdtempSync(join(tmpdir(), 'gpt-chromium-'));
+  profiles.push(dir);
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...BASE_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+    viewport: { width: 1200, height: 1000 },
+  });
+  browsers.push(context);
+  return context;
+}
+
+/** Open the page; every request must stay on the page's own origin. */
+async function open(context, query = '') {
+  const page = await context.newPage();
+  page.foreign = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) page.foreign.push(r.url());
+  });
+  page.consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && page.consoleErrors.push(m.text()));
+  await page.goto(`${origin}/${query}`);
+  await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled || document.body.dataset.status === 'error');
+  return page;
+}
+
+const status = (page) => page.evaluate(() => document.body.dataset.status);
+const errorText = (page) => page.locator('[data-role=error]').textContent();
+const waitStatus = (page, want, timeout) =>
+  page.waitForFunction((w) => w.includes(document.body.dataset.status), want, { timeout, polling: 100 });
+const stats = (page) => page.evaluate(() => ({ ...document.querySelector('[data-role=train-stats]').dataset }));
+
+async function generate(page, tokens = 120) {
+  await page.fill('#max-tokens', String(tokens));
+  await page.click('[data-action=generate]');
+  await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled, null, { timeout: 120_000 });
+  return page.locator('[data-role=output] .generated').textContent();
+}
+
+before(async () => {
+  server = await serve(join(root, 'www'), 0);
+  origin = `http://127.0.0.1:${server.address().port}`;
+});
+
+after(async () => {
+  for (const b of browsers) await b.close();
+  server?.close();
+  for (const d of profiles) rmSync(d, { recursive: true, force: true });
+});
+
+describe('with WebGPU (SwiftShader)', () => {
+  let context;
+  before(async () => {
+    context = await launch(true);
+  });
+
+  test('the default corpus and preset train on the CPU: the loss falls, then it generates', async () => {
+    const page = await open(context, '?corpus=names&preset=tiny&steps=150&autotrain=1&device=cpu');
+    await waitStatus(page, ['done', 'error'], 180_000);
+    assert.equal(await status(page), 'done', await errorText(page));
+    const s = await stats(page);
+    assert.equal(Number(s.step), 150);
+    assert.ok(Number(s.loss) < Number(s.firstLoss) - 0.8, `loss ${s.firstLoss} -> ${s.loss}`);
+    assert.ok(Number(s.valLoss) > 0, 'a validation loss is shown');
+    console.log(`CPU (wasm) training: ${s.tokensPerSecond} tokens/s, loss ${Number(s.firstLoss).toFixed(3)} -> ${Number(s.loss).toFixed(3)}`);
+    assert.match(await page.locator('[data-role=device-note]').textContent(), /CPU/);
+    const text = await generate(page, 150);
+    assert.ok(text.length >= 100, `generated: ${text}`);
+    // Names: mostly letters and newlines, several lines (one name per line).
+    assert.ok(/^[\p{L}\n' -]+$/u.test(text), `name-like characters only: ${JSON.stringify(text)}`);
+    assert.ok(text.split('\n').length > 5, `several names: ${JSON.stringify(text)}`);
+    await page.screenshot({ path: join(shots, 'page-trained-cpu.png'), fullPage: true });
+    assert.deepEqual(page.foreign, []);
+    assert.deepEqual(page.consoleErrors, []);
+  });
+
+  test('training on WebGPU lowers the loss', async () => {
+    const page = await open(context, '?corpus=names&preset=tiny&steps=25&autotrain=1&device=webgpu');
+    assert.match(await page.locator('[data-role=device-note]').textContent(), /WebGPU/);
+    await waitStatus(page, ['done', 'error'], 300_000);
+    assert.equal(await status(page), 'done', await errorText(page));
+    const s = await stats(page);
+    assert.ok(Number(s.loss) < Number(s.firstLoss) - 0.3, `loss ${s.firstLoss} -> ${s.loss}`);
+    assert.match(await page.locator('[data-role=model-info]').textContent(), /on WebGPU/);
+    const text = await generate(page, 20);
+    assert.ok(text.length > 0);
+    await page.screenshot({ path: join(shots, 'page-trained-webgpu.png'), fullPage: true });
+  });
+
+  test('the page stays responsive while training, and Stop answers within a second', async () => {
+    const page = await open(context, '?corpus=moby&preset=baby&steps=5000&autotrain=1&device=cpu');
+    await page.waitForFunction(() => Number(document.querySelector('[data-role=train-stats]').dataset.step) > 3, null, { timeout: 120_000 });
+    // Frames keep coming while the worker trains: the longest gap between two frames over 2 s.
+    const worstGap = await page.evaluate(() => new Promise((resolve) => {
+      let last = performance.now();
+      let worst = 0;
+      const end = last + 2000;
+      const frame = (t) => {
+        worst = Math.max(worst, t - last);
+        last = t;
+        if (t < end) requestAnimationFrame(frame);
+        else resolve(worst);
+      };
+      requestAnimationFrame(frame);
+    }));
+    assert.ok(worstGap < 250, `longest frame gap while training: ${worstGap.toFixed(0)} ms`);
+    // An input answers at once: typing into the prompt box.
+    await page.fill('#prompt', 'Whales');
+    assert.equal(await page.inputValue('#prompt'), 'Whales');
+    await page.screenshot({ path: join(shots, 'page-training.png'), fullPage: true });
+    const t0 = Date.now();
+    await page.click('[data-action=stop]');
+    await waitStatus(page, ['done'], 5000);
+    const ms = Date.now() - t0;
+    assert.ok(ms < 1000, `Stop took ${ms} ms`);
+    assert.match(await page.locator('[data-role=train-stats]').textContent(), /stopped/);
+    console.log(`frame gap while training ${worstGap.toFixed(0)} ms; Stop answered in ${ms} ms`);
+  });
+
+  test('bad input gets a specific error and the trained model is kept', async () => {
+    const page = await open(context, '?corpus=names&preset=tiny&steps=20&autotrain=1&device=cpu');
+    await waitStatus(page, ['done', 'error'], 120_000);
+    assert.equal(await status(page), 'done', await errorText(page));
+
+    await page.selectOption('#corpus', 'own');
+    await page.fill('[data-role=corpus-text]', '');
+    await page.click('[data-action=train]');
+    await waitStatus(page, ['error'], 30_000);
+    assert.match(await errorText(page), /corpus is empty/);
+
+    await page.fill('[data-role=corpus-text]', 'too short');
+    await page.click('[data-action=train]');
+    await page.waitForFunction(() => /too short/.test(document.querySelector('[data-role=error]').textContent));
+    assert.match(await errorText(page), /context 32/);
+    assert.match(await page.locator('[data-role=model-info]').textContent(), /previous model is kept/);
+
+    await page.setInputFiles('#upload', { name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5 * 1024 * 1024, 'a') });
+    await page.waitForFunction(() => /big\.txt.*up to 4 MB/.test(document.querySelector('[data-role=error]').textContent));
+    await page.setInputFiles('#upload', { name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]) });
+    await page.waitForFunction(() => /photo\.txt.*binary/.test(document.querySelector('[data-role=error]').textContent));
+    await page.setInputFiles('#load', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
+    await page.waitForFunction(() => /broken\.safetensors.*cannot load checkpoint.*current model is kept/.test(document.querySelector('[data-role=error]').textContent));
+    await page.screenshot({ path: join(shots, 'page-error.png'), fullPage: true });
+
+    // The model trained before the errors still generates (names, not the pasted text's characters).
+    await page.fill('#prompt', 'Ma');
+    const text = await generate(page, 30);
+    assert.ok(text.length >= 20, `still generates: ${text}`);
+    assert.ok(await page.locator('[data-action=train]').isEnabled());
+  });
+
+  test('a saved model loads back and generates exactly the same text', async () => {
+    const page = await open(context, '?corpus=names&preset=tiny&steps=40&autotrain=1&device=cpu');
+    await waitStatus(page, ['done', 'error'], 120_000);
+    assert.equal(await status(page), 'done', await errorText(page));
+    const before = await generate(page, 60);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=save]')]);
+    assert.match(download.suggestedFilename(), /^gpt-tiny-step40\.safetensors$/);
+    const file = join(profiles.at(-1), 'model.safetensors');
+    await download.saveAs(file);
+    await page.click('[data-action=reset]');
+    await page.setInputFiles('#load', file);
+    await page.waitForFunction(() => /loaded from model\.safetensors/.test(document.querySelector('[data-role=model-info]').textContent));
+    assert.match(await page.locator('[data-role=train-stats]').textContent(), /trained for 40 steps/);
+    const after = await generate(page, 60);
+    assert.equal(after, before);
+  });
+
+  test('phone width: nothing overflows horizontally', async () => {
+    const page = await open(context, '?corpus=moby&preset=tiny&steps=10&autotrain=1&device=cpu');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await waitStatus(page, ['done', 'error'], 120_000);
+    await generate(page, 40);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+    await page.screenshot({ path: join(shots, 'page-phone.png'), fullPage: true });
+  });
+});
+
+describe('without WebGPU (Chromium without --enable-unsafe-webgpu)', () => {
+  test('asking for WebGPU falls back to the CPU with a visible note', async () => {
+    const context = await launch(false);
+    const page = await open(context, '?corpus=names&preset=tiny&steps=10&autotrain=1&device=webgpu');
+    const note = await page.locator('[data-role=device-note]').textContent();
+    assert.match(note, /Training on the CPU: .*WebGPU/, note);
+    await waitStatus(page, ['done', 'error'], 120_000);
+    assert.equal(await status(page), 'done', await errorText(page));
+    assert.match(await page.locator('[data-role=model-info]').textContent(), /on the CPU/);
+    await page.screenshot({ path: join(shots, 'page-no-webgpu.png'), fullPage: true });
+  });
+});
