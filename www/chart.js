@@ -64,6 +64,8 @@ export class LossChart {
     ctx.textBaseline = 'top';
     for (let i = 0; i <= 4; i++) {
       const v = Math.round((maxX * i) / 4);
+      // The last label ends at the axis end instead of overflowing the canvas.
+      ctx.textAlign = i === 4 ? 'right' : 'center';
       ctx.fillText(String(v), x(v), h - pad.b + 6);
     }
 
