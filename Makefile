@@ -80,6 +80,7 @@ fmt-check:
 
 clippy:
 	cargo clippy --workspace --all-targets --release -- -D warnings
+	$(WASM_ENV) cargo clippy -p gpt-wasm --target wasm32-unknown-unknown --all-targets --release -- -D warnings
 
 cargo-test:
 	mkdir -p $(CARGO_TARGET_DIR)
