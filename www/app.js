@@ -33,10 +33,12 @@ const state = {
   webgpu: { available: false, why: '' },
   training: false,
   paused: false,
+  pausing: false, // Pause was pressed: the run ends as "paused", not "done"
+  runStart: 0, // step the current run started from
   target: 0, // step the current run aims for
   trainPoints: [],
   valPoints: [],
-  rates: [],
+  rates: [], // {steps, tokens, ms} of each training chunk, as the worker timed it
   generating: false,
 };
 const chart = new LossChart(el.chart);
@@ -249,8 +251,10 @@ function showProgress(step) {
   el.progress.max = Math.max(1, total);
   el.progress.value = done;
   const recent = state.rates.slice(-10);
-  const stepsPerSec = recent.reduce((a, r) => a + r.steps, 0) / Math.max(1e-9, recent.reduce((a, r) => a + r.ms, 0) / 1000);
-  const tokPerSec = recent.reduce((a, r) => a + r.tokens, 0) / Math.max(1e-9, recent.reduce((a, r) => a + r.ms, 0) / 1000);
+  const sum = (key) => recent.reduce((a, r) => a + r[key], 0);
+  const seconds = Math.max(1e-9, sum('ms') / 1000);
+  const stepsPerSec = sum('steps') / seconds;
+  const tokPerSec = sum('tokens') / seconds;
   const last = state.trainPoints.at(-1)?.[1];
   const val = state.valPoints.at(-1)?.[1];
   el.trainStats.textContent = `Step ${step} of ${state.target} · ${Math.round(tokPerSec).toLocaleString()} tokens/s · `
@@ -276,18 +280,14 @@ async function runTraining() {
   try {
     const remaining = state.target - state.info.step;
     const evalEvery = Math.max(10, Math.round((state.target - state.runStart) / 10));
-    let last = performance.now();
     const result = await state.worker.call('train', { steps: remaining, evalEvery }, (ev) => {
       if (ev.type === 'progress') {
         const first = ev.step - ev.losses.length;
         ev.losses.forEach((l, i) => state.trainPoints.push([first + i + 1, l]));
-        const t = performance.now();
-        state.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: t - last });
-        last = t;
+        state.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: ev.ms });
         state.info.step = ev.step;
       } else if (ev.type === 'eval') {
         state.valPoints.push([ev.step, ev.val]);
-        last = performance.now();
       }
       drawChart();
       showProgress(state.info.step);
@@ -412,14 +412,12 @@ async function onGenerate() {
   generated.className = 'generated';
   el.output.append(promptSpan, generated);
   el.genStats.textContent = '';
-  const wasStatus = document.body.dataset.status;
   try {
     await state.worker.call('generate', { prompt, sampling: samplingOptions(), maxTokens }, (ev) => {
       generated.textContent = ev.token.text;
       el.output.scrollTop = el.output.scrollHeight;
       el.genStats.textContent = `${ev.index + 1} tokens · ${ev.tokensPerSecond.toFixed(0)} tokens/s`;
     });
-    if (document.body.dataset.status === 'error' && wasStatus !== 'error') setStatus(wasStatus);
   } catch (err) {
     showError(err.message);
   }

@@ -63,7 +63,6 @@ async function trainLoop(id, { steps, evalEvery = 0 }, state) {
   const target = start + steps;
   let chunk = 1;
   let nextEval = evalEvery > 0 ? start : Infinity;
-  const t0 = now();
   while (s.step() < target && !state.stop) {
     if (s.step() >= nextEval) {
       const losses = await exclusive(() => s.evaluate());
@@ -80,9 +79,8 @@ async function trainLoop(id, { steps, evalEvery = 0 }, state) {
       step: report.step,
       losses: report.losses,
       tokens: report.tokens,
-      tokensPerSecond: (report.tokens / ms) * 1000,
+      ms,
       learningRate: report.learning_rate,
-      elapsedMs: now() - t0,
     });
     // Size chunks to ~200 ms so `stop` is answered well within a second.
     chunk = Math.max(1, Math.min(50, Math.round((n * 200) / Math.max(ms, 1))));

@@ -140,12 +140,18 @@ impl SessionOptions {
                 "the corpus contains NUL bytes: it looks like a binary file, not text".into(),
             ));
         }
+        let val_fraction = self.val_fraction.unwrap_or(0.1);
+        if !(val_fraction > 0.0 && val_fraction <= 0.5) {
+            return Err(GptError::Data(format!(
+                "valFraction must be in (0, 0.5], not {val_fraction}"
+            )));
+        }
         Ok(Resolved {
             preset: self.preset.clone().unwrap_or_else(|| "tiny".into()),
             tokenizer: self.tokenizer.unwrap_or(TokenizerKind::Char),
             vocab_size: self.vocab_size.unwrap_or(512),
             seed: self.seed.unwrap_or(1337),
-            val_fraction: self.val_fraction.unwrap_or(0.1),
+            val_fraction,
         })
     }
 

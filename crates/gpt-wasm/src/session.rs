@@ -22,15 +22,55 @@ pub struct Session {
     backend: Backend,
     preset: String,
     tokenizer: Tokenizer,
-    /// The latest weights (a cheap handle clone of the trainer's after each chunk).
-    model: Gpt,
-    /// Absent for a checkpoint loaded without a corpus to continue on.
-    trainer: Option<Trainer>,
-    /// Why there is no trainer (shown when training is asked for).
-    untrainable: String,
-    /// Steps recorded in a loaded checkpoint (used while there is no trainer).
-    loaded_step: usize,
+    weights: Weights,
     generation: Option<Generation>,
+}
+
+/// Where the model lives: inside its trainer, or on its own when it cannot train.
+// One per session, never in a collection: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Weights {
+    /// The trainer owns the model, its optimizer and its data.
+    Training(Trainer),
+    /// A checkpoint loaded without a corpus its tokenizer can encode: generate and inspect only.
+    Frozen {
+        model: Gpt,
+        step: usize,
+        /// Why it cannot train (shown when training is asked for).
+        why: String,
+    },
+}
+
+impl Weights {
+    fn model(&self) -> &Gpt {
+        match self {
+            Self::Training(t) => t.model(),
+            Self::Frozen { model, .. } => model,
+        }
+    }
+
+    fn step(&self) -> usize {
+        match self {
+            Self::Training(t) => t.step(),
+            Self::Frozen { step, .. } => *step,
+        }
+    }
+
+    fn trainer(&self) -> Option<&Trainer> {
+        match self {
+            Self::Training(t) => Some(t),
+            Self::Frozen { .. } => None,
+        }
+    }
+
+    fn trainer_mut(&mut self) -> Result<&mut Trainer, JsError> {
+        match self {
+            Self::Training(t) => Ok(t),
+            Self::Frozen { why, .. } => Err(JsError::new(&format!(
+                "{why}: choose a corpus it can encode and load the model again (it can still generate)"
+            ))),
+        }
+    }
 }
 
 /// A generation in progress and the ids it produced (decoded together, so that byte-level
@@ -124,6 +164,7 @@ impl Session {
         crate::init_once();
         let options: SessionOptions = from_js(options, "session options")?;
         let r = options.resolve().map_err(js_error)?;
+        // Checked before the tokenizer, which would otherwise complain about an empty vocabulary.
         if options.corpus.trim().is_empty() {
             return Err(js_error(GptError::Data(
                 "the corpus is empty: paste or choose some text to train on".into(),
@@ -136,24 +177,15 @@ impl Session {
             .map_err(js_error)?;
         let train = options.train_config(&r.preset, r.seed).map_err(js_error)?;
         let ids = tokenizer.encode_ids(&options.corpus).map_err(js_error)?;
-        if !(r.val_fraction > 0.0 && r.val_fraction <= 0.5) {
-            return Err(JsError::new(&format!(
-                "invalid session options: valFraction must be in (0, 0.5], not {}",
-                r.val_fraction
-            )));
-        }
         let dataset = Dataset::new(ids, config.block_size, r.val_fraction).map_err(js_error)?;
         let device = autodiff_device(options.device).await.map_err(js_error)?;
         let model = Gpt::new(&config, r.seed, &device).map_err(js_error)?;
-        let trainer = Trainer::new(model.clone(), dataset, train).map_err(js_error)?;
+        let trainer = Trainer::new(model, dataset, train).map_err(js_error)?;
         Ok(Session {
             backend: options.device,
             preset: r.preset,
             tokenizer,
-            model,
-            trainer: Some(trainer),
-            untrainable: String::new(),
-            loaded_step: 0,
+            weights: Weights::Training(trainer),
             generation: None,
         })
     }
@@ -172,11 +204,12 @@ impl Session {
         let loaded = checkpoint::load(&bytes, &device).map_err(js_error)?;
         // Training can continue only on a corpus the checkpoint's tokenizer can encode; the
         // model loads either way, and `train` then says why it cannot.
-        let (trainer, untrainable) = if options.corpus.trim().is_empty() {
-            (
-                None,
-                "this model was loaded without a corpus to train on".to_string(),
-            )
+        let weights = if options.corpus.trim().is_empty() {
+            Weights::Frozen {
+                model: loaded.model,
+                step: loaded.step,
+                why: "this model was loaded without a corpus to train on".into(),
+            }
         } else {
             let block = loaded.model.config().block_size;
             let attempt = loaded
@@ -191,22 +224,20 @@ impl Session {
             match attempt {
                 Ok(mut t) => {
                     t.set_step(loaded.step);
-                    (Some(t), String::new())
+                    Weights::Training(t)
                 }
-                Err(e) => (
-                    None,
-                    format!("the loaded model cannot train on the chosen corpus ({e})"),
-                ),
+                Err(e) => Weights::Frozen {
+                    model: loaded.model,
+                    step: loaded.step,
+                    why: format!("the loaded model cannot train on the chosen corpus ({e})"),
+                },
             }
         };
         Ok(Session {
             backend: options.device,
             preset: r.preset,
             tokenizer: loaded.tokenizer,
-            model: loaded.model,
-            trainer,
-            untrainable,
-            loaded_step: loaded.step,
+            weights,
             generation: None,
         })
     }
@@ -214,17 +245,21 @@ impl Session {
     /// The session's device, model shape, parameter count, tokenizer and progress.
     #[wasm_bindgen(unchecked_return_type = "SessionInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
-        let t = self.trainer.as_ref();
+        let t = self.weights.trainer();
+        let config = self.weights.model().config();
         to_js(&Info {
             device: self.backend,
             preset: &self.preset,
-            config: self.model.config(),
-            param_count: self.model.config().param_count(),
+            config,
+            param_count: config.param_count(),
             tokenizer: self.tokenizer.kind(),
             vocab_size: self.tokenizer.vocab_size(),
             step: self.step(),
             trainable: t.is_some(),
-            untrainable: &self.untrainable,
+            untrainable: match &self.weights {
+                Weights::Frozen { why, .. } => why,
+                Weights::Training(_) => "",
+            },
             batch_size: t.map(|t| t.config().batch_size),
             planned_steps: t.map(|t| t.config().decay_steps),
             train_tokens: t.map(|t| t.dataset().len(Split::Train)),
@@ -234,7 +269,7 @@ impl Session {
 
     /// Training steps done so far.
     pub fn step(&self) -> usize {
-        self.trainer.as_ref().map_or(self.loaded_step, |t| t.step())
+        self.weights.step()
     }
 
     /// Split `text` into tokens: ids, readable forms and spans.
@@ -254,17 +289,16 @@ impl Session {
     /// Run `steps` optimisation steps; resolves to `{losses, step, tokens, learningRate}`.
     #[wasm_bindgen(unchecked_return_type = "TrainReport")]
     pub async fn train(&mut self, steps: usize) -> Result<JsValue, JsError> {
-        let trainer = self.trainer_mut()?;
-        let report = trainer.train(steps).await.map_err(js_error);
-        // Even after a divergence the trainer holds the last good weights: keep them.
-        self.model = self.trainer_mut()?.model().clone();
-        to_js(&report?)
+        // After a divergence the trainer has already rolled back to the last good weights.
+        let report = self.weights.trainer_mut()?.train(steps).await;
+        to_js(&report.map_err(js_error)?)
     }
 
     /// Mean loss on training and validation batches (the model in evaluation mode).
     #[wasm_bindgen(unchecked_return_type = "{train: number, val: number}")]
     pub async fn evaluate(&mut self) -> Result<JsValue, JsError> {
         let (train, val) = self
+            .weights
             .trainer_mut()?
             .estimate_loss()
             .await
@@ -282,10 +316,10 @@ impl Session {
         let sampling: SamplingInput = from_js(sampling, "sampling options")?;
         self.generation = None;
         let ids = self.tokenizer.encode_ids(prompt).map_err(js_error)?;
-        let generator = Generator::new(&self.model, &ids, sampling.resolve())
+        let generator = Generator::new(self.weights.model(), &ids, sampling.resolve())
             .await
             .map_err(js_error)?;
-        let candidates = self.candidates(&generator.candidates());
+        let candidates = candidates(&self.tokenizer, &generator.candidates());
         self.generation = Some(Generation {
             generator,
             generated: Vec::new(),
@@ -300,32 +334,28 @@ impl Session {
         #[wasm_bindgen(unchecked_param_type = "SamplingOptions")] sampling: JsValue,
     ) -> Result<JsValue, JsError> {
         let sampling: SamplingInput = from_js(sampling, "sampling options")?;
-        let generation = self.generation_mut()?;
-        generation
-            .generator
+        let generator = &mut generation_mut(&mut self.generation)?.generator;
+        generator
             .set_options(sampling.resolve())
             .map_err(js_error)?;
-        let candidates = generation.generator.candidates();
-        to_js(&self.candidates(&candidates))
+        to_js(&candidates(&self.tokenizer, &generator.candidates()))
     }
 
     /// Produce the next token (sampled, or `forced` if given).
     #[wasm_bindgen(js_name = nextToken, unchecked_return_type = "GeneratedToken")]
     pub async fn next_token(&mut self, forced: Option<u32>) -> Result<JsValue, JsError> {
-        let generation = self.generation_mut()?;
+        let generation = generation_mut(&mut self.generation)?;
         let step = generation.generator.next(forced).await.map_err(js_error)?;
         generation.generated.push(step.token);
-        let next = generation.generator.candidates();
-        let generated = generation.generated.clone();
-        let text = self.tokenizer.decode_lossy(&generated);
+        let tok = &self.tokenizer;
         to_js(&TokenOut {
             id: step.token,
-            token: self.tokenizer.token_display(step.token),
+            token: tok.token_display(step.token),
             probability: step.probability,
             forced: step.forced,
-            text,
-            candidates: self.candidates(&step.candidates),
-            next: self.candidates(&next),
+            text: tok.decode_lossy(&generation.generated),
+            candidates: candidates(tok, &step.candidates),
+            next: candidates(tok, &generation.generator.candidates()),
         })
     }
 
@@ -337,9 +367,10 @@ impl Session {
         if ids.is_empty() {
             return Err(JsError::new("nothing to inspect: the text is empty"));
         }
-        let block = self.model.config().block_size;
+        let model = self.weights.model();
+        let block = model.config().block_size;
         let ids = &ids[ids.len().saturating_sub(block)..];
-        let trace = self.model.trace(ids).await.map_err(js_error)?;
+        let trace = model.trace(ids).await.map_err(js_error)?;
         let token_strings = ids
             .iter()
             .map(|&id| self.tokenizer.token_display(id))
@@ -352,36 +383,26 @@ impl Session {
 
     /// The model, tokenizer and step as one safetensors file (Hugging Face GPT-2 names).
     pub async fn save(&self) -> Result<Vec<u8>, JsError> {
-        checkpoint::save(&self.model, &self.tokenizer, self.step())
+        checkpoint::save(self.weights.model(), &self.tokenizer, self.step())
             .await
             .map_err(js_error)
     }
 }
 
-impl Session {
-    fn trainer_mut(&mut self) -> Result<&mut Trainer, JsError> {
-        let why = &self.untrainable;
-        self.trainer.as_mut().ok_or_else(|| {
-            JsError::new(&format!(
-                "{why}: choose a corpus it can encode and load the model again (it can still generate)"
-            ))
+fn generation_mut(generation: &mut Option<Generation>) -> Result<&mut Generation, JsError> {
+    generation
+        .as_mut()
+        .ok_or_else(|| JsError::new("no generation in progress: call startGeneration first"))
+}
+
+/// Candidates with their readable token text, for the page's probability bars.
+fn candidates(tokenizer: &Tokenizer, candidates: &[Candidate]) -> Vec<CandidateOut> {
+    candidates
+        .iter()
+        .map(|c| CandidateOut {
+            id: c.id,
+            token: tokenizer.token_display(c.id),
+            probability: c.probability,
         })
-    }
-
-    fn generation_mut(&mut self) -> Result<&mut Generation, JsError> {
-        self.generation
-            .as_mut()
-            .ok_or_else(|| JsError::new("no generation in progress: call startGeneration first"))
-    }
-
-    fn candidates(&self, candidates: &[Candidate]) -> Vec<CandidateOut> {
-        candidates
-            .iter()
-            .map(|c| CandidateOut {
-                id: c.id,
-                token: self.tokenizer.token_display(c.id),
-                probability: c.probability,
-            })
-            .collect()
-    }
+        .collect()
 }
