@@ -11,10 +11,13 @@
 pub mod convert;
 pub mod device;
 pub mod options;
+pub mod scale;
 pub mod session;
+pub mod tokenizer;
 pub mod typescript;
 
 pub use session::Session;
+pub use tokenizer::TextTokenizer;
 
 use wasm_bindgen::prelude::*;
 

@@ -78,6 +78,43 @@ pub struct TrainingOverrides {
     pub eval_batches: Option<usize>,
 }
 
+/// How to fine-tune a session's model on another corpus.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct FineTuneOptions {
+    /// The new training text.
+    pub corpus: String,
+    /// Changes to the preset's training settings (a lower learning rate is usual).
+    pub training: TrainingOverrides,
+    /// Seed of the batches (default 1337).
+    pub seed: Option<u64>,
+    /// Fraction held out for validation (default 0.1).
+    pub val_fraction: Option<f32>,
+}
+
+impl FineTuneOptions {
+    /// The same checks as a new session's corpus gets; returns the validation fraction.
+    pub fn check(&self) -> Result<f32, GptError> {
+        if self.corpus.trim().is_empty() {
+            return Err(GptError::Data(
+                "the fine-tuning corpus is empty: paste or choose some text to fine-tune on".into(),
+            ));
+        }
+        self.as_session().resolve().map(|r| r.val_fraction)
+    }
+
+    /// Viewed as session options, to reuse their checks and training settings.
+    pub fn as_session(&self) -> SessionOptions {
+        SessionOptions {
+            corpus: self.corpus.clone(),
+            training: self.training.clone(),
+            seed: self.seed,
+            val_fraction: self.val_fraction,
+            ..SessionOptions::default()
+        }
+    }
+}
+
 /// Sampling options as the page sends them (the `gpt` crate's, in camelCase).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]

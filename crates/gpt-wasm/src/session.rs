@@ -12,9 +12,9 @@ use gpt::{Gpt, GptError, Tokenizer, TokenizerKind};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{from_js, js_error, to_js, utf16_offsets};
+use crate::convert::{from_js, js_error, to_js};
 use crate::device::{Backend, autodiff_device};
-use crate::options::{SamplingInput, SessionOptions};
+use crate::options::{FineTuneOptions, SamplingInput, SessionOptions};
 
 /// A tokenizer, a model, its trainer and a generation in progress, on one device.
 #[wasm_bindgen]
@@ -100,19 +100,6 @@ struct Info<'a> {
     val_tokens: Option<usize>,
 }
 
-/// One token of `tokenize()`'s answer is at the same index in each array.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Tokenized {
-    ids: Vec<u32>,
-    /// Readable form of each token (partial UTF-8 as `<e7 a7>`).
-    tokens: Vec<String>,
-    /// `[start, end)` of each token in the input, in UTF-16 units (JS string indices).
-    spans: Vec<[usize; 2]>,
-    /// The same spans in UTF-8 bytes.
-    byte_spans: Vec<[usize; 2]>,
-}
-
 /// A next-token candidate with its text.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,6 +123,35 @@ struct TokenOut {
     candidates: Vec<CandidateOut>,
     /// The distribution of the token after it.
     next: Vec<CandidateOut>,
+}
+
+/// What `fineTune()` reports.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FineTuned {
+    /// Characters of the new corpus the tokenizer has no token for (they were left out).
+    unknown_chars: Vec<String>,
+    /// How many characters of the new corpus were left out for that reason.
+    dropped_chars: usize,
+    train_tokens: usize,
+    val_tokens: usize,
+    step: usize,
+}
+
+/// The embedding tables and a readable label for every token id.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Embeddings {
+    vocab_size: usize,
+    n_embd: usize,
+    block_size: usize,
+    step: usize,
+    /// Readable form of token `i`.
+    tokens: Vec<String>,
+    /// `[vocab_size, n_embd]` flattened.
+    token_embedding: Vec<f32>,
+    /// `[block_size, n_embd]` flattened.
+    position_embedding: Vec<f32>,
 }
 
 #[derive(Serialize)]
@@ -275,15 +291,7 @@ impl Session {
     /// Split `text` into tokens: ids, readable forms and spans.
     #[wasm_bindgen(unchecked_return_type = "Tokenized")]
     pub fn tokenize(&self, text: &str) -> Result<JsValue, JsError> {
-        let enc = self.tokenizer.encode(text).map_err(js_error)?;
-        let bytes: Vec<usize> = enc.spans.iter().flat_map(|s| [s.start, s.end]).collect();
-        let units = utf16_offsets(text, &bytes);
-        to_js(&Tokenized {
-            ids: enc.ids,
-            tokens: enc.tokens,
-            spans: units.chunks(2).map(|c| [c[0], c[1]]).collect(),
-            byte_spans: enc.spans.iter().map(|s| [s.start, s.end]).collect(),
-        })
+        crate::tokenizer::tokenize(&self.tokenizer, text)
     }
 
     /// Run `steps` optimisation steps; resolves to `{losses, step, tokens, learningRate}`.
@@ -304,6 +312,74 @@ impl Session {
             .await
             .map_err(js_error)?;
         to_js(&Losses { train, val })
+    }
+
+    /// Fine-tune: keep the model and its tokenizer, continue training on another corpus (fresh
+    /// optimizer and learning-rate schedule; the step count carries on). Characters the
+    /// tokenizer has never seen cannot be encoded, so they are left out and reported.
+    #[wasm_bindgen(js_name = fineTune, unchecked_return_type = "FineTuned")]
+    pub fn fine_tune(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "FineTuneOptions")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let options: FineTuneOptions = from_js(options, "fine-tuning options")?;
+        let val_fraction = options.check().map_err(js_error)?;
+        let unknown = self.tokenizer.unknown_chars(&options.corpus);
+        let kept: String = options
+            .corpus
+            .chars()
+            .filter(|c| !unknown.contains(c))
+            .collect();
+        let dropped_chars = options.corpus.chars().count() - kept.chars().count();
+        let ids = self.tokenizer.encode_ids(&kept).map_err(js_error)?;
+        let block = self.weights.model().config().block_size;
+        let dataset = Dataset::new(ids, block, val_fraction).map_err(js_error)?;
+        let config = options
+            .as_session()
+            .train_config(&self.preset, options.seed.unwrap_or(1337))
+            .map_err(js_error)?;
+        let step = self.step();
+        let trainer = match &mut self.weights {
+            Weights::Training(t) => {
+                t.fine_tune(dataset, config).map_err(js_error)?;
+                None
+            }
+            Weights::Frozen { model, .. } => {
+                Some(Trainer::fine_tuning(model.clone(), step, dataset, config).map_err(js_error)?)
+            }
+        };
+        if let Some(t) = trainer {
+            self.weights = Weights::Training(t);
+        }
+        self.generation = None;
+        let t = self.weights.trainer_mut()?;
+        to_js(&FineTuned {
+            unknown_chars: unknown.into_iter().map(String::from).collect(),
+            dropped_chars,
+            train_tokens: t.dataset().len(Split::Train),
+            val_tokens: t.dataset().len(Split::Val),
+            step: t.step(),
+        })
+    }
+
+    /// The token and position embedding tables as they are now, with a label per token.
+    #[wasm_bindgen(unchecked_return_type = "Embeddings")]
+    pub async fn embeddings(&self) -> Result<JsValue, JsError> {
+        let model = self.weights.model();
+        let config = model.config();
+        let (token_embedding, position_embedding) =
+            model.embedding_tables().await.map_err(js_error)?;
+        to_js(&Embeddings {
+            vocab_size: config.vocab_size,
+            n_embd: config.n_embd,
+            block_size: config.block_size,
+            step: self.step(),
+            tokens: (0..config.vocab_size as u32)
+                .map(|id| self.tokenizer.token_display(id))
+                .collect(),
+            token_embedding,
+            position_embedding,
+        })
     }
 
     /// Start generating after `prompt`; resolves to the candidates for the first new token.

@@ -66,4 +66,28 @@ export interface Inspection {
   token_embedding: number[];
   position_embedding: number[];
 }
+
+/** `Session.fineTune`: continue training the same model (and tokenizer) on another corpus. */
+export interface FineTuneOptions {
+  corpus: string;
+  training?: { batchSize?: number; learningRate?: number; steps?: number; warmupSteps?: number; evalBatches?: number };
+  seed?: number;
+  valFraction?: number;
+}
+
+/** What fine-tuning kept: characters the tokenizer cannot encode are left out and listed. */
+export interface FineTuned { unknownChars: string[]; droppedChars: number; trainTokens: number; valTokens: number; step: number }
+
+export interface Embeddings {
+  vocabSize: number; nEmbd: number; blockSize: number; step: number;
+  /** Readable form of token i. */
+  tokens: string[];
+  /** [vocabSize, nEmbd] flattened. */
+  tokenEmbedding: number[];
+  /** [blockSize, nEmbd] flattened. */
+  positionEmbedding: number[];
+}
+
+/** A GPT-1/2/3 shape; `paramCount` is computed by the same code as the reader's model. */
+export interface ReferenceModel { name: string; family: string; config: GptConfig; paramCount: number; reportedParams: number }
 "#;

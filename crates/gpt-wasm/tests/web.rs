@@ -211,3 +211,100 @@ async fn webgpu_training_lowers_the_loss() {
         .expect("start");
     assert_eq!(rust(t).as_array().map(Vec::len), Some(10));
 }
+
+#[wasm_bindgen_test]
+async fn fine_tuning_reports_unknown_chars_and_lowers_the_new_corpus_loss() {
+    let mut s = session(json!({})).await;
+    s.train(30).await.map_err(message).expect("pre-train");
+    // "Q", "@" and "é" are not in the tutorial corpus: left out, listed, and counted.
+    let dialogue = "Q: what is a token?\nA: a piece of text.\n@é\n".repeat(80);
+    let done = rust(
+        s.fine_tune(js(
+            json!({"corpus": dialogue, "training": {"learningRate": 3e-3, "steps": 150}}),
+        ))
+        .map_err(message)
+        .expect("fine-tune"),
+    );
+    let unknown: Vec<&str> = done["unknownChars"]
+        .as_array()
+        .expect("unknownChars")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(unknown.contains(&"@") && unknown.contains(&"é"), "{done}");
+    assert!(done["droppedChars"].as_u64().unwrap_or(0) >= 160, "{done}");
+    assert_eq!(done["step"], 30, "the step count carries on: {done}");
+    let before = rust(s.evaluate().await.map_err(message).expect("eval"))["val"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    s.train(150)
+        .await
+        .map_err(message)
+        .expect("fine-tune steps");
+    let after = rust(s.evaluate().await.map_err(message).expect("eval"))["val"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!(
+        after < before - 0.5,
+        "loss on the new corpus {before} -> {after}"
+    );
+    let empty = s
+        .fine_tune(js(json!({"corpus": " "})))
+        .map(|_| ())
+        .map_err(message);
+    assert!(empty.is_err_and(|m| m.contains("fine-tuning corpus is empty")));
+}
+
+#[wasm_bindgen_test]
+async fn embeddings_tokenizers_and_reference_models() {
+    let s = session(json!({})).await;
+    let e = rust(s.embeddings().await.map_err(message).expect("embeddings"));
+    let (v, c, t) = (
+        e["vocabSize"].as_u64(),
+        e["nEmbd"].as_u64(),
+        e["blockSize"].as_u64(),
+    );
+    let (v, c, t) = (
+        v.unwrap_or(0) as usize,
+        c.unwrap_or(0) as usize,
+        t.unwrap_or(0) as usize,
+    );
+    assert_eq!(e["tokens"].as_array().map(Vec::len), Some(v));
+    assert_eq!(e["tokenEmbedding"].as_array().map(Vec::len), Some(v * c));
+    assert_eq!(e["positionEmbedding"].as_array().map(Vec::len), Some(t * c));
+
+    let chars = gpt_wasm::TextTokenizer::new("char", CORPUS, 0)
+        .map_err(message)
+        .expect("char");
+    let bpe = gpt_wasm::TextTokenizer::new("bpe", CORPUS, 300)
+        .map_err(message)
+        .expect("bpe");
+    let text = "the model";
+    let n = |t: &gpt_wasm::TextTokenizer| {
+        rust(t.tokenize(text).map_err(message).expect("tokenize"))["ids"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(n(&chars), text.len());
+    assert!(n(&bpe) < text.len(), "BPE merges common pairs");
+    assert!(bpe.unknown_chars("私").is_empty() && chars.unknown_chars("私") == ["私"]);
+    let wrong = gpt_wasm::TextTokenizer::new("words", CORPUS, 0)
+        .map(|_| ())
+        .map_err(message);
+    assert!(wrong.is_err_and(|m| m.contains("unknown tokenizer")));
+
+    let refs = rust(
+        gpt_wasm::scale::reference_models()
+            .map_err(message)
+            .expect("refs"),
+    );
+    let gpt3 = refs
+        .as_array()
+        .and_then(|r| r.iter().find(|m| m["name"] == "GPT-3 175B"))
+        .and_then(|m| m["paramCount"].as_f64())
+        .unwrap_or(0.0);
+    assert!(
+        (gpt3 / 175e9 - 1.0).abs() < 0.01,
+        "GPT-3 175B counted {gpt3}"
+    );
+}

@@ -218,7 +218,15 @@ fn fine_tuning_moves_the_model_to_the_new_corpus() {
     settings.decay_steps = 150;
     trainer.fine_tune(data(&b), settings).expect("switch to B");
     let (_, b_before) = block_on(trainer.estimate_loss()).expect("eval");
-    block_on(trainer.train(150)).expect("fine-tune on B");
+    // The fine-tuning run has its own schedule: after its 10 warm-up steps the learning rate is
+    // at the new peak, not at the floor of the pre-training decay that ended 150 steps ago.
+    let warm = block_on(trainer.train(10)).expect("fine-tune warm-up");
+    assert!(
+        (warm.learning_rate - 1e-3).abs() < 1e-4,
+        "fine-tuning learning rate after warm-up: {}",
+        warm.learning_rate
+    );
+    block_on(trainer.train(140)).expect("fine-tune on B");
     let (_, b_after) = block_on(trainer.estimate_loss()).expect("eval");
     eprintln!("loss on corpus B: {b_before:.3} before fine-tuning, {b_after:.3} after");
     assert!(

@@ -198,10 +198,7 @@ impl Gpt {
         let [_, t, v] = logits.dims();
         let logits = read_f32(logits.reshape([t * v])).await?;
         let (attention, residual, layer_norms) = recorder.read().await?;
-        let wte = self.embeddings.wte.val();
-        let [vv, c] = wte.dims();
-        let wpe = self.embeddings.wpe.val();
-        let [bt, _] = wpe.dims();
+        let (token_embedding, position_embedding) = self.embedding_tables().await?;
         Ok(Trace {
             tokens: tokens.to_vec(),
             n_layer: self.config.n_layer,
@@ -212,9 +209,22 @@ impl Gpt {
             residual,
             layer_norms,
             logits,
-            token_embedding: read_f32(wte.reshape([vv * c])).await?,
-            position_embedding: read_f32(wpe.reshape([bt * c])).await?,
+            token_embedding,
+            position_embedding,
         })
+    }
+
+    /// The token embedding table `[V, C]` and the position embedding table `[block_size, C]`,
+    /// each read back flattened (row-major).
+    pub async fn embedding_tables(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        let wte = self.embeddings.wte.val();
+        let [v, c] = wte.dims();
+        let wpe = self.embeddings.wpe.val();
+        let [t, _] = wpe.dims();
+        Ok((
+            read_f32(wte.reshape([v * c])).await?,
+            read_f32(wpe.reshape([t * c])).await?,
+        ))
     }
 
     /// Next-token logits at every position of one sequence, `[T][V]`, read back.

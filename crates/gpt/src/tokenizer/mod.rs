@@ -220,6 +220,21 @@ impl Tokenizer {
         }
     }
 
+    /// The distinct characters of `text` this tokenizer has no token for, in order of first
+    /// appearance. Always empty for byte-level BPE, which can encode any text as bytes.
+    pub fn unknown_chars(&self, text: &str) -> Vec<char> {
+        let Self::Char(t) = self else {
+            return Vec::new();
+        };
+        let mut unknown: Vec<char> = Vec::new();
+        for ch in text.chars() {
+            if t.chars().binary_search(&ch).is_err() && !unknown.contains(&ch) {
+                unknown.push(ch);
+            }
+        }
+        unknown
+    }
+
     /// Turn ids back into text; the exact inverse of [`Tokenizer::encode`].
     pub fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
         match self {
@@ -295,6 +310,19 @@ mod tests {
         assert_eq!(display_bytes("私".as_bytes()), "私");
         // The first two of the three bytes of 私 (e7 a7 81).
         assert_eq!(display_bytes(&[0xe7, 0xa7]), "<e7 a7>");
+    }
+
+    #[test]
+    fn unknown_chars_lists_what_a_char_vocabulary_lacks() {
+        let t = Tokenizer::train_char("ab ba\n").expect("trains");
+        // Distinct, in order of first appearance; known characters are not listed.
+        assert_eq!(
+            t.unknown_chars("Q: ab? A: ba!"),
+            vec!['Q', ':', '?', 'A', '!']
+        );
+        assert!(t.unknown_chars("abba").is_empty());
+        let bpe = Tokenizer::train_bpe("ab ba", 260).expect("trains");
+        assert!(bpe.unknown_chars("私は学生です").is_empty());
     }
 
     #[test]

@@ -151,6 +151,9 @@ pub struct Trainer {
     rng: Rng,
     eval_rng: Rng,
     step: usize,
+    /// The step this run's learning-rate schedule (warm-up, decay) counts from: 0, or the step
+    /// at which fine-tuning started, so a fine-tuning run gets its own warm-up and decay.
+    schedule_start: usize,
 }
 
 impl Trainer {
@@ -176,6 +179,7 @@ impl Trainer {
             rng,
             eval_rng,
             step: 0,
+            schedule_start: 0,
         })
     }
 
@@ -210,15 +214,24 @@ impl Trainer {
     }
 
     /// Continue on another corpus (fine-tuning): same model and tokenizer, fresh optimizer state
-    /// and schedule from `config`.
+    /// and a fresh schedule from `config`, counted from the current step (which carries on).
     pub fn fine_tune(&mut self, dataset: Dataset, config: TrainConfig) -> Result<()> {
-        config.validate()?;
-        check_dataset(&self.model, &dataset)?;
-        let fresh = Trainer::new(self.model.clone(), dataset, config)?;
-        let step = self.step;
-        *self = fresh;
-        self.step = step;
+        *self = Self::fine_tuning(self.model.clone(), self.step, dataset, config)?;
         Ok(())
+    }
+
+    /// Start fine-tuning `model`, already trained for `step` steps (say, loaded from a
+    /// checkpoint), on `dataset`: the step count carries on, the schedule starts afresh.
+    pub fn fine_tuning(
+        model: Gpt,
+        step: usize,
+        dataset: Dataset,
+        config: TrainConfig,
+    ) -> Result<Self> {
+        let mut trainer = Self::new(model, dataset, config)?;
+        trainer.step = step;
+        trainer.schedule_start = step;
+        Ok(trainer)
     }
 
     /// Run `steps` optimisation steps, then read their losses back.
@@ -238,7 +251,7 @@ impl Trainer {
         let mut lr = 0.0;
         for _ in 0..steps {
             lr = schedule::learning_rate(
-                self.step,
+                self.step - self.schedule_start,
                 self.config.learning_rate,
                 self.config.min_lr,
                 self.config.warmup_steps,
