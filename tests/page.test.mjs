@@ -1,57 +1,16 @@
 // Page-level tests: the built release package of the playground in Debian's headless Chromium.
 // Run by `make test` (after `make www`); screenshots go to ../screenshots/ (git-ignored).
+// The explainer panels have their own files in panels/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../scripts/serve.mjs';
+import { Harness, errorText, shots, stats, status, waitStatus } from './browser.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const shots = join(root, 'screenshots');
-mkdirSync(shots, { recursive: true });
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-
-let server;
-let origin;
-const browsers = [];
-const profiles = [];
-
-async function launch(webgpu) {
-  const dir = mkdtempSync(join(tmpdir(), 'gpt-chromium-'));
-  profiles.push(dir);
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...BASE_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
-    viewport: { width: 1200, height: 1000 },
-  });
-  browsers.push(context);
-  return context;
-}
-
-/** Open the page; every request must stay on the page's own origin. */
-async function open(context, query = '') {
-  const page = await context.newPage();
-  page.foreign = [];
-  page.on('request', (r) => {
-    if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) page.foreign.push(r.url());
-  });
-  page.consoleErrors = [];
-  page.on('console', (m) => m.type() === 'error' && page.consoleErrors.push(m.text()));
-  await page.goto(`${origin}/${query}`);
-  await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled || document.body.dataset.status === 'error');
-  return page;
-}
-
-const status = (page) => page.evaluate(() => document.body.dataset.status);
-const errorText = (page) => page.locator('[data-role=error]').textContent();
-const waitStatus = (page, want, timeout) =>
-  page.waitForFunction((w) => w.includes(document.body.dataset.status), want, { timeout, polling: 100 });
-const stats = (page) => page.evaluate(() => ({ ...document.querySelector('[data-role=train-stats]').dataset }));
+const harness = new Harness();
+const launch = (webgpu) => harness.launch({ webgpu });
+const open = (context, query) => harness.open(context, query);
+// The setup cards and the generation panel: what these tests drive.
+const CORE = 'panels=data,model,generation&';
 
 async function generate(page, tokens = 120) {
   await page.fill('#max-tokens', String(tokens));
@@ -60,16 +19,8 @@ async function generate(page, tokens = 120) {
   return page.locator('[data-role=output] .generated').textContent();
 }
 
-before(async () => {
-  server = await serve(join(root, 'www'), 0);
-  origin = `http://127.0.0.1:${server.address().port}`;
-});
-
-after(async () => {
-  for (const b of browsers) await b.close();
-  server?.close();
-  for (const d of profiles) rmSync(d, { recursive: true, force: true });
-});
+before(() => harness.start());
+after(() => harness.close());
 
 describe('with WebGPU (SwiftShader)', () => {
   let context;
@@ -98,7 +49,7 @@ describe('with WebGPU (SwiftShader)', () => {
   });
 
   test('training on WebGPU lowers the loss', async () => {
-    const page = await open(context, '?corpus=names&preset=tiny&steps=25&autotrain=1&device=webgpu');
+    const page = await open(context, `?${CORE}corpus=names&preset=tiny&steps=25&autotrain=1&device=webgpu`);
     assert.match(await page.locator('[data-role=device-note]').textContent(), /WebGPU/);
     await waitStatus(page, ['done', 'error'], 300_000);
     assert.equal(await status(page), 'done', await errorText(page));
@@ -111,7 +62,7 @@ describe('with WebGPU (SwiftShader)', () => {
   });
 
   test('the page stays responsive while training, and Stop answers within a second', async () => {
-    const page = await open(context, '?corpus=moby&preset=baby&steps=5000&autotrain=1&device=cpu');
+    const page = await open(context, `?${CORE}corpus=moby&preset=baby&steps=5000&autotrain=1&device=cpu`);
     await page.waitForFunction(() => Number(document.querySelector('[data-role=train-stats]').dataset.step) > 3, null, { timeout: 120_000 });
     // Frames keep coming while the worker trains: the longest gap between two frames over 2 s.
     const worstGap = await page.evaluate(() => new Promise((resolve) => {
@@ -141,7 +92,7 @@ describe('with WebGPU (SwiftShader)', () => {
   });
 
   test('bad input gets a specific error and the trained model is kept', async () => {
-    const page = await open(context, '?corpus=names&preset=tiny&steps=20&autotrain=1&device=cpu');
+    const page = await open(context, `?${CORE}corpus=names&preset=tiny&steps=20&autotrain=1&device=cpu`);
     await waitStatus(page, ['done', 'error'], 120_000);
     assert.equal(await status(page), 'done', await errorText(page));
 
@@ -173,13 +124,13 @@ describe('with WebGPU (SwiftShader)', () => {
   });
 
   test('a saved model loads back and generates exactly the same text', async () => {
-    const page = await open(context, '?corpus=names&preset=tiny&steps=40&autotrain=1&device=cpu');
+    const page = await open(context, `?${CORE}corpus=names&preset=tiny&steps=40&autotrain=1&device=cpu`);
     await waitStatus(page, ['done', 'error'], 120_000);
     assert.equal(await status(page), 'done', await errorText(page));
     const before = await generate(page, 60);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=save]')]);
     assert.match(download.suggestedFilename(), /^gpt-tiny-step40\.safetensors$/);
-    const file = join(profiles.at(-1), 'model.safetensors');
+    const file = join(harness.profiles.at(-1), 'model.safetensors');
     await download.saveAs(file);
     await page.click('[data-action=reset]');
     await page.setInputFiles('#load', file);
@@ -203,12 +154,30 @@ describe('with WebGPU (SwiftShader)', () => {
 describe('without WebGPU (Chromium without --enable-unsafe-webgpu)', () => {
   test('asking for WebGPU falls back to the CPU with a visible note', async () => {
     const context = await launch(false);
-    const page = await open(context, '?corpus=names&preset=tiny&steps=10&autotrain=1&device=webgpu');
+    const page = await open(context, `?${CORE}corpus=names&preset=tiny&steps=10&autotrain=1&device=webgpu`);
     const note = await page.locator('[data-role=device-note]').textContent();
     assert.match(note, /Training on the CPU: .*WebGPU/, note);
     await waitStatus(page, ['done', 'error'], 120_000);
     assert.equal(await status(page), 'done', await errorText(page));
     assert.match(await page.locator('[data-role=model-info]').textContent(), /on the CPU/);
     await page.screenshot({ path: join(shots, 'page-no-webgpu.png'), fullPage: true });
+  });
+});
+
+describe('panels on demand', () => {
+  test('panels= shows only the named panels, in the tutorial order, and names a wrong one', async () => {
+    const context = await launch(false);
+    const page = await open(context, '?panels=scale,tokenizer&corpus=names');
+    const shown = await page.evaluate(() => [...document.querySelectorAll('[data-panel]')].map((p) => p.dataset.panel));
+    assert.deepEqual(shown, ['tokenizer', 'scale']);
+    // An embed keeps the Train card; the corpus and model cards are hidden unless named.
+    assert.ok(await page.locator('#train').isVisible());
+    assert.ok(!(await page.locator('#data').isVisible()));
+    const all = await open(context, '?corpus=names');
+    const every = await all.evaluate(() => [...document.querySelectorAll('[data-panel]')].map((p) => p.dataset.panel));
+    assert.deepEqual(every, ['tokenizer', 'embedding', 'attention', 'mask', 'residual', 'finetune', 'generation', 'scale']);
+    const wrong = await open(context, '?panels=attention,atention&corpus=names');
+    assert.match(await errorText(wrong), /Unknown panel "atention"/);
+    assert.equal(await wrong.locator('[data-panel]').count(), 1);
   });
 });

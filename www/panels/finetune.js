@@ -1,0 +1,211 @@
+// Pre-training, then fine-tuning. The reader's model (pre-trained on corpus A above) is copied;
+// the copy goes on training on a small corpus B (by default questions and answers) with a lower
+// learning rate. Samples from the same prompt and seed, and B's validation loss, before and after
+// show what the short second phase changed. The reader's own model is never touched.
+import { LossChart, smooth } from '../chart.js';
+import { h, setState, visible } from './ui.js';
+
+const SESSION = 'finetune';
+const SEED = 42; // one seed for both samples, so only the weights differ
+const SAMPLE_TOKENS = 120;
+const TEMPERATURE = 0.8;
+const RATES = ['3e-4', '1e-3', '3e-3'];
+const NAMES = { ' ': 'space', '\n': 'newline', '\t': 'tab' };
+
+/** A character as a reader can see it: "·" (space), ":" … */
+const charLabel = (c) => (NAMES[c] ? `${visible(c)} (${NAMES[c]})` : c);
+const fmt = (v, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+/** A sample box: the prompt (dimmed), then what the model wrote, or why it could not write. */
+function sampleBox(prompt, sample) {
+  if (!sample) return [];
+  if (sample.error) return [h('span', { class: 'finetune-sample-error' }, `Could not generate from this prompt: ${sample.error}`)];
+  return [h('span', { class: 'prompt' }, prompt), h('span', { class: 'generated' }, sample.text)];
+}
+
+export function mount(root, ctx) {
+  const corpusChoice = h('select', { id: 'finetune-corpus' },
+    h('option', { value: 'dialogue' }, 'Questions and answers (bundled dialogue corpus)'),
+    h('option', { value: 'own' }, 'Your own text (paste below)'));
+  const ownText = h('textarea', { id: 'finetune-own', rows: '5', spellcheck: 'false', hidden: true, 'aria-label': 'Your own fine-tuning text',
+    placeholder: 'Paste the text to fine-tune on (a few thousand characters at least).' });
+  const prompt = h('input', { id: 'finetune-prompt', type: 'text', autocomplete: 'off', value: 'Q: What is ' });
+  const steps = h('input', { id: 'finetune-steps', type: 'number', min: '10', max: '5000', step: '10', value: '300' });
+  const rate = h('select', { id: 'finetune-lr' }, ...RATES.map((r) => h('option', { value: r, selected: r === '1e-3' }, r)));
+  const go = h('button', { class: 'primary', dataset: { action: 'finetune' } }, 'Fine-tune');
+  const stop = h('button', { dataset: { action: 'finetune-stop' }, disabled: true }, 'Stop');
+  const note = h('p', { class: 'hint finetune-note', dataset: { role: 'finetune-note' }, 'aria-live': 'polite' });
+  const tokenizerNote = h('div', { class: 'finetune-tokenizer', dataset: { role: 'finetune-tokenizer' }, hidden: true });
+  const chartCanvas = h('canvas', { class: 'chart finetune-chart', dataset: { role: 'finetune-chart' }, role: 'img', 'aria-label': 'Training loss on corpus B during fine-tuning, with its validation loss before and after' });
+  const valLine = h('p', { class: 'stats', dataset: { role: 'finetune-val' } });
+  const beforeHead = h('h3', {}, 'Before fine-tuning');
+  const afterHead = h('h3', {}, 'After fine-tuning');
+  const beforeOut = h('pre', { class: 'output finetune-sample', dataset: { role: 'finetune-before' } });
+  const afterOut = h('pre', { class: 'output finetune-sample', dataset: { role: 'finetune-after' } });
+  const mainNote = h('p', { class: 'hint', dataset: { role: 'finetune-main' } });
+  const results = h('div', { class: 'finetune-results', hidden: true },
+    chartCanvas,
+    h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), 'training loss on B (smoothed)', h('span', { class: 'swatch val' }), 'validation loss on B'),
+    valLine,
+    h('div', { class: 'finetune-samples' }, h('div', {}, beforeHead, beforeOut), h('div', {}, afterHead, afterOut)),
+    mainNote);
+
+  root.append(
+    h('p', { class: 'hint' }, 'Pre-training (your model above, on corpus A) teaches spelling, words and style from a lot of text. '
+      + 'Fine-tuning takes a copy of that model and trains it briefly on a small corpus B, with a lower learning rate, to teach a new format: here questions and answers.'),
+    h('div', { class: 'grid2 finetune-setup' },
+      h('label', { for: 'finetune-corpus' }, 'Corpus B', corpusChoice),
+      h('label', { for: 'finetune-prompt' }, 'Prompt for the samples', prompt)),
+    ownText,
+    h('div', { class: 'row finetune-controls' },
+      h('label', { for: 'finetune-steps' }, 'Fine-tuning steps', steps),
+      h('label', { for: 'finetune-lr' }, 'Learning rate', rate),
+      go, stop),
+    note, tokenizerNote, results,
+  );
+
+  let data = null;
+  let running = false;
+  root.panelData = null;
+
+  /** The empty state's hint, from the main model as it is now. */
+  function idle() {
+    if (running || data) return;
+    if (!ctx.info) return setState(root, 'empty', 'Pre-train a model first (section 3); Moby Dick works best. Then fine-tune a copy of it here.');
+    if (!ctx.info.step) return setState(root, 'empty', 'Your model is untrained: pre-train it first (section 3), then fine-tune a copy of it here.');
+    setState(root, 'empty', `Press Fine-tune to copy your model (step ${ctx.info.step}) and train the copy on corpus B.`);
+  }
+
+  async function corpusB() {
+    if (corpusChoice.value === 'own') return ownText.value;
+    return ctx.loadCorpus('dialogue');
+  }
+
+  async function sample() {
+    try {
+      const r = await ctx.call('generate', { session: SESSION, prompt: prompt.value, sampling: { seed: SEED, temperature: TEMPERATURE }, maxTokens: SAMPLE_TOKENS });
+      return { text: r.text };
+    } catch (err) {
+      return { error: err.message };
+    }
+  }
+
+  /** What the pre-trained tokenizer did to corpus B, and why. */
+  function renderTokenizer(info, ft, namesA) {
+    const known = info.tokenizer === 'bpe'
+      ? 'It is byte-level BPE, which can encode any text as bytes, so nothing of B was dropped.'
+      : `It is character-level (${info.vocabSize} characters, those of corpus A).`;
+    const parts = [h('p', {}, h('strong', {}, 'The tokenizer carries over from pre-training. '), known)];
+    if (ft.unknownChars.length) {
+      parts.push(h('p', {}, `A character-level vocabulary has no id for characters corpus A never contained, so ${ft.droppedChars.toLocaleString()} characters of B `
+        + `(${ft.unknownChars.length} different ones) were left out before fine-tuning. Byte-level BPE would have kept them, as bytes.`));
+      parts.push(h('ul', { class: 'finetune-unknown', dataset: { role: 'unknown-chars' }, 'aria-label': 'Characters of corpus B that were left out' },
+        ...ft.unknownChars.map((c) => h('li', {}, charLabel(c)))));
+      const basic = [' ', ':', '?'].filter((c) => ft.unknownChars.includes(c));
+      if (basic.length) {
+        const names = basic.map((c) => (c === ' ' ? 'spaces' : `"${c}"`));
+        const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+        parts.push(h('p', { class: 'finetune-warning' }, `Corpus A has no ${list}${namesA ? ' (the first-names corpus holds only letters, "-" and newlines)' : ''}, `
+          + 'so B loses its spaces and punctuation and the copy cannot learn its question-and-answer format. '
+          + 'Pre-train on Moby Dick (choose it in section 1 and press Train) and fine-tune again.'));
+      }
+    } else if (info.tokenizer !== 'bpe') {
+      parts.push(h('p', {}, 'Every character of B is in it, so nothing was left out (0 characters dropped).'));
+    }
+    tokenizerNote.replaceChildren(...parts);
+    tokenizerNote.hidden = false;
+  }
+
+  const chart = new LossChart(chartCanvas);
+  function drawChart() {
+    const css = getComputedStyle(document.documentElement);
+    const val = css.getPropertyValue('--accent-2');
+    // Two separate one-point series: dots at the start and the end, not a line implying a curve.
+    chart.setSeries([
+      { label: 'train', color: css.getPropertyValue('--accent'), points: smooth(data.losses) },
+      { label: 'val before', color: val, points: Number.isFinite(data.valBefore) ? [[0, data.valBefore]] : [] },
+      { label: 'val after', color: val, points: Number.isFinite(data.valAfter) ? [[data.losses.length, data.valAfter]] : [] },
+    ]);
+  }
+
+  function renderResults() {
+    results.hidden = false;
+    drawChart();
+    const drop = data.valBefore - data.valAfter;
+    valLine.textContent = Number.isFinite(data.valAfter)
+      ? `Validation loss on B: ${fmt(data.valBefore)} → ${fmt(data.valAfter)} (${drop >= 0 ? '−' : '+'}${fmt(Math.abs(drop))}) after ${data.losses.length} steps`
+        + (data.rates.length ? `; learning rate warmed up to ${Math.max(...data.rates).toPrecision(2)}, decayed to ${data.rates.at(-1).toPrecision(2)}.` : '.')
+      : `Validation loss on B before fine-tuning: ${fmt(data.valBefore)}.`;
+    beforeHead.textContent = `Before fine-tuning (step ${data.forkStep}, seed ${SEED})`;
+    afterHead.textContent = `After ${data.losses.length} steps on B (same seed)`;
+    beforeOut.replaceChildren(...sampleBox(data.prompt, data.before));
+    afterOut.replaceChildren(...sampleBox(data.prompt, data.after));
+    mainNote.textContent = Number.isFinite(data.mainStepAfter)
+      ? `Your model above is unchanged: it is still at step ${data.mainStepAfter}; only the copy was fine-tuned.`
+      : '';
+  }
+
+  async function fineTune() {
+    if (!ctx.info?.step) return idle();
+    const n = Number(steps.value);
+    if (!(Number.isInteger(n) && n >= 10 && n <= 5000)) {
+      note.textContent = `Fine-tuning steps must be a whole number from 10 to 5000, not "${steps.value}".`;
+      return;
+    }
+    const lr = Number(rate.value);
+    running = true;
+    go.disabled = true;
+    stop.disabled = false;
+    data = { prompt: prompt.value, seed: SEED, steps: n, learningRate: lr, corpus: corpusChoice.value, losses: [], rates: [], valBefore: NaN, valAfter: NaN };
+    root.panelData = data;
+    results.hidden = true;
+    tokenizerNote.hidden = true;
+    setState(root, 'busy', 'Copying your model…');
+    try {
+      const text = await corpusB();
+      if (!text?.trim()) throw new Error('corpus B is empty: paste some text to fine-tune on');
+      data.mainStepBefore = (await ctx.call('info')).step;
+      const info = await ctx.call('fork', { from: 'main', session: SESSION });
+      data.forkStep = info.step;
+      setState(root, 'busy', 'Sampling from the copy before fine-tuning…');
+      data.before = await sample();
+      // A fresh schedule for the fine-tuning run: a short warm-up to `lr`, then a cosine decay
+      // that ends `n` steps later (the step count itself carries on from pre-training).
+      const training = { steps: n, learningRate: lr };
+      const ft = await ctx.call('finetune', { session: SESSION, options: { corpus: text, seed: SEED, training } });
+      Object.assign(data, { unknownChars: ft.unknownChars, droppedChars: ft.droppedChars, trainTokens: ft.trainTokens, valTokens: ft.valTokens });
+      // Whether corpus A is the bundled first names (to name the cause of the missing characters).
+      const namesA = ft.unknownChars.length > 0 && ctx.sessionOptions().corpus === (await ctx.loadCorpus('names').catch(() => null));
+      renderTokenizer(info, ft, namesA);
+      data.valBefore = (await ctx.call('evaluate', { session: SESSION })).val;
+      renderResults();
+      setState(root, 'busy', `Fine-tuning on B (${ft.trainTokens.toLocaleString()} training tokens)…`);
+      await ctx.call('train', { session: SESSION, steps: n, evalEvery: 0 }, (ev) => {
+        if (ev.type !== 'progress') return;
+        ev.losses.forEach((loss) => data.losses.push([data.losses.length + 1, loss]));
+        data.rates.push(ev.learningRate);
+        note.textContent = `Fine-tuning: step ${data.losses.length} of ${n}, loss on B ${fmt(ev.losses.at(-1))}`;
+        drawChart();
+      });
+      data.valAfter = (await ctx.call('evaluate', { session: SESSION })).val;
+      data.after = await sample();
+      data.mainStepAfter = (await ctx.call('info')).step;
+      note.textContent = data.losses.length < n ? `Stopped after ${data.losses.length} of ${n} steps.` : `Fine-tuned the copy for ${n} steps.`;
+      renderResults();
+      setState(root, 'ready');
+    } catch (err) {
+      data.error = err.message;
+      setState(root, 'error', `Fine-tuning failed: ${err.message}`);
+    }
+    running = false;
+    go.disabled = false;
+    stop.disabled = true;
+  }
+
+  corpusChoice.addEventListener('change', () => { ownText.hidden = corpusChoice.value !== 'own'; });
+  go.addEventListener('click', fineTune);
+  stop.addEventListener('click', () => ctx.call('stop', { session: SESSION, what: 'train' }));
+  ctx.events.addEventListener('model', idle);
+  ctx.events.addEventListener('trained', idle);
+  idle();
+}

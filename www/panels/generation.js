@@ -1,0 +1,199 @@
+// Autoregressive generation: the model writes one token at a time, each drawn from a probability
+// distribution over the vocabulary. The bars show that distribution for the next token; clicking a
+// bar forces that token and the model continues from it.
+import { h, setState, visible } from './ui.js';
+
+const CANDIDATES = 8;
+
+export function mount(root, ctx) {
+  const prompt = h('input', { id: 'prompt', name: 'prompt', type: 'text', autocomplete: 'off', value: ctx.prompt });
+  const temperature = h('input', { id: 'temperature', type: 'range', min: '0', max: '2', step: '0.05', value: '0.8' });
+  const temperatureValue = h('output', { dataset: { role: 'temperature-value' } }, '0.80');
+  const topK = h('input', { id: 'top-k', type: 'number', min: '0', max: '65536', value: '0' });
+  const topP = h('input', { id: 'top-p', type: 'range', min: '0.05', max: '1', step: '0.05', value: '1' });
+  const topPValue = h('output', { dataset: { role: 'top-p-value' } }, '1.00');
+  const seed = h('input', { id: 'seed', type: 'number', min: '0', value: '1' });
+  const maxTokens = h('input', { id: 'max-tokens', type: 'number', min: '1', max: '2000', value: '200' });
+  const generate = h('button', { class: 'primary', dataset: { action: 'generate' } }, 'Generate');
+  const step = h('button', { dataset: { action: 'step' }, title: 'Start (or continue) one token at a time' }, 'One token');
+  const stop = h('button', { dataset: { action: 'stop-generation' }, disabled: true }, 'Stop');
+  const stats = h('span', { class: 'hint', dataset: { role: 'gen-stats' } });
+  const promptSpan = h('span', { class: 'prompt' });
+  const generated = h('span', { class: 'generated' });
+  const output = h('pre', { class: 'output', dataset: { role: 'output' }, 'aria-live': 'polite' });
+  const bars = h('ol', { class: 'generation-bars', dataset: { role: 'candidates' }, 'aria-label': 'Most likely next tokens; choose one to force it' });
+  const barsNote = h('p', { class: 'hint generation-note' });
+
+  root.append(
+    h('p', { class: 'hint' }, 'A GPT writes one token at a time: it turns its last output into a probability for every token in the vocabulary, '
+      + 'draws one, appends it to the text and repeats. Temperature sharpens (low) or flattens (high) the distribution; top-k and top-p cut off its unlikely tail.'),
+    h('label', { for: 'prompt' }, 'Prompt'), prompt,
+    h('div', { class: 'grid4' },
+      h('label', {}, 'Temperature ', temperatureValue, temperature),
+      h('label', {}, 'Top-k (0 = off) ', topK),
+      h('label', {}, 'Top-p ', topPValue, topP),
+      h('label', {}, 'Seed ', seed),
+      h('label', {}, 'Tokens ', maxTokens)),
+    h('div', { class: 'row buttons' }, generate, step, stop, stats),
+    h('div', { class: 'generation-cols' },
+      output,
+      h('div', { class: 'generation-next' }, h('h3', {}, 'Next token'), bars, barsNote)),
+  );
+
+  const state = {
+    running: null, // the promise of the generate request in flight
+    started: false, // a generation exists in the worker that `continue` can extend
+    tokens: [], // {id, token, probability, forced} of this generation
+    candidates: [],
+    text: '',
+  };
+  root.panelData = state;
+
+  function sampling() {
+    const k = Number(topK.value);
+    return {
+      temperature: Number(temperature.value),
+      topK: k > 0 ? k : undefined,
+      topP: Number(topP.value) < 1 ? Number(topP.value) : undefined,
+      seed: Number(seed.value) || 0,
+      candidates: CANDIDATES,
+    };
+  }
+
+  function drawBars() {
+    const c = state.candidates;
+    bars.replaceChildren(...c.map((cand, i) => {
+      const pct = (cand.probability * 100).toFixed(1);
+      const button = h('button', {
+        class: 'generation-bar',
+        dataset: { id: String(cand.id), rank: String(i) },
+        title: `Force "${cand.token}" (id ${cand.id}) as the next token`,
+        'aria-label': `${visible(cand.token)}: ${pct} percent. Force it.`,
+        onclick: () => force(cand.id),
+      },
+      h('span', { class: 'generation-token' }, visible(cand.token)),
+      h('span', { class: 'generation-track' }, h('span', { class: 'generation-fill', style: `width:${Math.max(0.5, cand.probability * 100)}%` })),
+      h('span', { class: 'generation-p' }, `${pct}%`));
+      return h('li', {}, button);
+    }));
+    const shown = c.reduce((a, x) => a + x.probability, 0);
+    barsNote.textContent = c.length
+      ? `These ${c.length} tokens hold ${(shown * 100).toFixed(1)}% of the probability. Click one to force it; the model continues from it.`
+      : '';
+  }
+
+  function refresh() {
+    const busy = !!state.running;
+    generate.disabled = busy;
+    step.disabled = busy;
+    stop.disabled = !busy;
+    for (const b of bars.querySelectorAll('button')) b.disabled = false;
+  }
+
+  function showTokens() {
+    generated.textContent = state.text;
+    output.scrollTop = output.scrollHeight;
+  }
+
+  /** Run one `generate` request; `fields.continue` extends the current generation. */
+  async function run(fields) {
+    state.running = ctx.call('generate', { sampling: sampling(), ...fields }, (ev) => {
+      const t = ev.token;
+      state.tokens.push({ id: t.id, token: t.token, probability: t.probability, forced: t.forced });
+      state.text = t.text;
+      state.candidates = t.next;
+      showTokens();
+      drawBars();
+      stats.textContent = `${state.tokens.length} tokens · last "${visible(t.token)}" had p = ${t.probability.toFixed(3)}${t.forced ? ' (forced)' : ''}`
+        + (ev.tokensPerSecond ? ` · ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '');
+    });
+    refresh();
+    try {
+      await state.running;
+      setState(root, 'ready');
+    } catch (err) {
+      ctx.showError(err.message);
+    } finally {
+      state.running = null;
+      refresh();
+    }
+  }
+
+  function validTokens() {
+    const n = Number(maxTokens.value);
+    if (!(Number.isInteger(n) && n > 0)) throw new Error(`Tokens must be a positive whole number, not "${maxTokens.value}".`);
+    return n;
+  }
+
+  async function start(count) {
+    try {
+      await ctx.ensureModel();
+      if (!prompt.value) throw new Error('The prompt is empty: type at least one character for the model to continue.');
+      const n = count ?? validTokens();
+      promptSpan.textContent = prompt.value;
+      output.replaceChildren(promptSpan, generated);
+      state.tokens = [];
+      state.text = '';
+      state.candidates = [];
+      showTokens();
+      state.started = true;
+      await run({ prompt: prompt.value, maxTokens: n });
+    } catch (err) {
+      ctx.showError(err.message);
+    }
+  }
+
+  async function force(id) {
+    if (!state.started) return;
+    try {
+      const n = validTokens();
+      if (state.running) {
+        await ctx.call('stop', { what: 'generate' });
+        await state.running.catch(() => {});
+      }
+      // The forced token is the first of another `Tokens` tokens (just it, when stepping).
+      await run({ continue: true, forced: id, maxTokens: stepping ? 1 : n });
+    } catch (err) {
+      ctx.showError(err.message);
+    }
+  }
+
+  let stepping = false;
+  generate.addEventListener('click', () => {
+    stepping = false;
+    start();
+  });
+  step.addEventListener('click', () => {
+    stepping = true;
+    if (state.started && state.candidates.length) run({ continue: true, maxTokens: 1 });
+    else start(1);
+  });
+  stop.addEventListener('click', () => ctx.call('stop', { what: 'generate' }));
+
+  // New sampling settings apply to the generation in progress: the bars change at once.
+  const resample = async () => {
+    temperatureValue.textContent = Number(temperature.value).toFixed(2);
+    topPValue.textContent = Number(topP.value).toFixed(2);
+    if (!state.started || state.running) return;
+    try {
+      state.candidates = await ctx.call('sampling', { sampling: sampling() });
+      drawBars();
+    } catch (err) {
+      ctx.showError(err.message);
+    }
+  };
+  for (const input of [temperature, topP]) input.addEventListener('input', resample);
+  topK.addEventListener('change', resample);
+
+  const reset = () => {
+    state.started = false;
+    state.candidates = [];
+    drawBars();
+  };
+  ctx.events.addEventListener('model', reset);
+  ctx.events.addEventListener('corpus', () => { prompt.value = ctx.prompt; });
+  // Training changes the weights: the distribution shown would be stale.
+  ctx.events.addEventListener('trained', reset);
+  setState(root, 'ready');
+  refresh();
+}

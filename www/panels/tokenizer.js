@@ -1,0 +1,195 @@
+// Tokenizer: any text -> the tokens a GPT actually sees. Two tokenizers trained on the chosen
+// corpus are compared: character-level (one token per character it has seen) and byte-level BPE
+// (UTF-8 bytes merged into frequent pieces, up to a vocabulary budget). No model is needed.
+import { h, setState, visible } from './ui.js';
+
+const MIN_VOCAB = 257; // the 256 bytes plus at least one merge
+const MAX_VOCAB = 4096;
+const MAX_TEXT = 2000; // characters; every token becomes a focusable chip
+const HUES = 6; // chip colours cycle through this many, so neighbouring chips always differ
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A piece of the current corpus to try (whole lines or words, so every character is known). */
+function corpusSample(corpus) {
+  const head = corpus.slice(0, 400);
+  const lines = head.split('\n').filter((l) => l.trim());
+  if (lines.length > 3 && lines.slice(0, 5).every((l) => l.length < 30)) return lines.slice(0, 5).join('\n');
+  const sentence = head.match(/^[^.!?]{20,160}[.!?]/);
+  if (sentence) return sentence[0].trim();
+  return head.slice(0, 80).replace(/\s+\S*$/, '').trim();
+}
+
+const SAMPLES = [
+  { label: 'From the corpus', text: (ctx) => corpusSample(ctx.corpus) },
+  { label: 'English sentence', text: () => 'The quick brown fox jumps over the lazy dog.' },
+  { label: 'Japanese: 私は学生です', text: () => '私は学生です' },
+  { label: 'Emoji 🙂', text: () => 'I love pizza 🍕 and cats 🐈!' },
+];
+
+/** The UTF-8 bytes of one token, and whether they are a whole character sequence on their own. */
+function tokenBytes(bytes, [start, end]) {
+  const slice = bytes.slice(start, end);
+  let whole = true;
+  try {
+    strictDecoder.decode(slice);
+  } catch {
+    whole = false;
+  }
+  return { slice, whole };
+}
+
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+
+export function mount(root, ctx) {
+  const text = h('textarea', { id: 'tokenizer-text', rows: '3', maxlength: String(MAX_TEXT), spellcheck: 'false', class: 'tokenizer-input' });
+  text.value = '私は学生です';
+  const samples = SAMPLES.map((s) => h('button', { type: 'button', class: 'tokenizer-sample', onclick: () => useSample(s) }, s.label));
+  const kindChar = h('input', { type: 'radio', name: 'tokenizer-kind', value: 'char', id: 'tokenizer-kind-char' });
+  const kindBpe = h('input', { type: 'radio', name: 'tokenizer-kind', value: 'bpe', id: 'tokenizer-kind-bpe', checked: true });
+  const vocab = h('input', { type: 'number', id: 'tokenizer-vocab', min: String(MIN_VOCAB), max: String(MAX_VOCAB), step: '1', value: '512' });
+  const summary = h('p', { class: 'stats tokenizer-summary', dataset: { role: 'tokenizer-summary' }, 'aria-live': 'polite' });
+  const problem = h('p', { class: 'tokenizer-problem', dataset: { role: 'tokenizer-problem' }, hidden: true });
+  const chips = h('div', { class: 'tokenizer-chips', dataset: { role: 'tokens' }, 'aria-label': 'Tokens; focus one to see what it covers' });
+  const detail = h('p', { class: 'hint tokenizer-detail', dataset: { role: 'token-detail' }, 'aria-live': 'polite' });
+  const partialNote = h('p', { class: 'hint tokenizer-partial-note', hidden: true },
+    h('span', { class: 'tokenizer-chip tokenizer-partial tokenizer-legend' }, '<e7 a7>'),
+    ' Dashed chips hold only some bytes of one character: byte-level BPE splits a character into its UTF-8 bytes when no learned merge covers it.');
+
+  root.append(
+    h('p', { class: 'hint' }, 'A GPT never sees letters: a tokenizer cuts the text into tokens, and each token becomes a number (its id). '
+      + 'Both tokenizers here are trained on the corpus chosen above; notice how the same text costs a different number of tokens under each.'),
+    h('label', { for: 'tokenizer-text' }, 'Text to tokenize'), text,
+    h('div', { class: 'row tokenizer-samples', role: 'group', 'aria-label': 'Sample texts' }, h('span', { class: 'hint' }, 'Try:'), ...samples),
+    h('div', { class: 'row tokenizer-controls' },
+      h('fieldset', { class: 'tokenizer-kind' }, h('legend', {}, 'Tokenizer'),
+        h('label', { for: 'tokenizer-kind-char' }, kindChar, ' characters'),
+        h('label', { for: 'tokenizer-kind-bpe' }, kindBpe, ' byte-level BPE')),
+      h('label', { for: 'tokenizer-vocab', class: 'tokenizer-vocab' }, `BPE vocabulary (${MIN_VOCAB}–${MAX_VOCAB})`, vocab)),
+    summary, problem, chips, detail, partialNote,
+  );
+
+  const data = { kind: 'bpe', vocabSize: null, requestedVocabSize: 512, ids: [], tokens: [], spans: [], byteSpans: [], partial: [], text: '', unknownChars: [], error: null };
+  root.panelData = data;
+  let serial = 0; // the latest request; older answers are dropped
+  let timer = null;
+
+  const kind = () => (kindChar.checked ? 'char' : 'bpe');
+
+  function useSample(s) {
+    text.value = s.text(ctx).slice(0, MAX_TEXT);
+    run();
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(run, 150);
+  }
+
+  function showProblem(message) {
+    problem.replaceChildren(...(Array.isArray(message) ? message : [message]));
+    problem.hidden = !message;
+  }
+
+  async function run() {
+    clearTimeout(timer);
+    const corpus = ctx.corpus;
+    const k = kind();
+    vocab.disabled = k === 'char';
+    if (!corpus.trim()) {
+      chips.replaceChildren();
+      summary.textContent = '';
+      setState(root, 'empty', 'Choose or paste a corpus above (section 1): both tokenizers are learned from it.');
+      return;
+    }
+    const size = Number(vocab.value);
+    if (k === 'bpe' && !(Number.isInteger(size) && size >= MIN_VOCAB && size <= MAX_VOCAB)) {
+      showProblem(`The BPE vocabulary must be a whole number from ${MIN_VOCAB} (the 256 bytes plus one merge) to ${MAX_VOCAB}, not "${vocab.value}".`);
+      return;
+    }
+    const input = text.value;
+    const id = ++serial;
+    setState(root, 'busy', k === 'bpe' ? `Tokenizing (training a ${size}-token BPE on this corpus the first time)…` : 'Tokenizing…');
+    try {
+      const result = await ctx.call('tokenizer', { kind: k, vocabSize: size, corpus, text: input });
+      if (id !== serial) return;
+      if (result.unknownChars.length) {
+        renderError(input, k, size, result.unknownChars, null);
+        return;
+      }
+      showProblem(null);
+      render(input, k, size, result);
+      setState(root, 'ready');
+    } catch (err) {
+      if (id !== serial) return;
+      renderError(input, k, size, [], err.message);
+    }
+  }
+
+  function render(input, k, size, r) {
+    const bytes = encoder.encode(input);
+    const pieces = r.byteSpans.map((span) => tokenBytes(bytes, span));
+    Object.assign(data, {
+      kind: k, vocabSize: r.vocabSize, requestedVocabSize: size, ids: r.ids, tokens: r.tokens, spans: r.spans,
+      byteSpans: r.byteSpans, partial: pieces.map((p) => !p.whole), text: input, unknownChars: r.unknownChars, error: null,
+      trainMs: r.trainMs, ms: r.ms,
+    });
+    chips.replaceChildren(...r.tokens.map((token, i) => chip(input, r, pieces[i], token, i)));
+    partialNote.hidden = !data.partial.some(Boolean);
+    const chars = [...input].length;
+    const perToken = r.ids.length ? (chars / r.ids.length).toFixed(2) : '–';
+    summary.textContent = `${r.ids.length} tokens for ${chars} characters (${bytes.length} UTF-8 bytes): ${perToken} characters per token · `
+      + `vocabulary of ${r.vocabSize} ${k === 'char' ? 'characters' : 'tokens'} · learned from the "${ctx.corpusKey}" corpus in ${Math.round(r.trainMs)} ms`;
+    detail.textContent = r.ids.length ? 'Hover over or focus a token to see which characters and bytes it covers.' : 'Type some text above.';
+  }
+
+  function chip(input, r, piece, token, i) {
+    const [s, e] = r.spans[i];
+    const [bs, be] = r.byteSpans[i];
+    const label = piece.whole ? visible(token) : `<${hex(piece.slice)}>`;
+    const where = piece.whole
+      ? `characters [${s}, ${e}) "${visible(input.slice(s, e))}"`
+      : `part of the character "${String.fromCodePoint(input.codePointAt(s))}"`;
+    const describe = `Token ${i}: id ${r.ids[i]}, ${where}, bytes [${bs}, ${be}) = ${hex(piece.slice)}`;
+    const show = () => { detail.textContent = describe; };
+    return h('button', {
+      type: 'button',
+      class: `tokenizer-chip hue-${i % HUES}${piece.whole ? '' : ' tokenizer-partial'}`,
+      dataset: { index: String(i), id: String(r.ids[i]) },
+      title: describe,
+      'aria-label': describe,
+      onmouseenter: show, onfocus: show, onclick: show,
+    }, h('span', { class: 'tokenizer-text' }, label), h('span', { class: 'tokenizer-id' }, String(r.ids[i])));
+  }
+
+  /** No tokens: the tokenizer lacks characters (`missing`) or failed (`message`). */
+  function renderError(input, k, size, missing, message) {
+    chips.replaceChildren();
+    partialNote.hidden = true;
+    summary.textContent = '';
+    detail.textContent = '';
+    const error = message ?? `no token for ${missing.join(' ')}`;
+    Object.assign(data, { kind: k, requestedVocabSize: size, ids: [], tokens: [], spans: [], byteSpans: [], partial: [], text: input, error, unknownChars: missing });
+    if (missing.length) {
+      const shown = missing.slice(0, 12).map((ch) => `"${visible(ch)}"`).join(', ');
+      showProblem([
+        `The character-level tokenizer learned from the "${ctx.corpusKey}" corpus has no token for ${missing.length === 1 ? 'the character' : `${missing.length} characters of this text`}: `
+          + `${shown}${missing.length > 12 ? ', …' : ''}. It only knows characters it saw in its corpus, so it cannot encode this text. `,
+        h('button', { type: 'button', onclick: () => { kindBpe.checked = true; run(); } }, 'Use byte-level BPE'),
+        ' instead: it falls back to raw bytes, so it can encode any text.',
+      ]);
+    } else {
+      showProblem(`Could not tokenize: ${message}`);
+    }
+    // The panel still works (the reader can edit the text): it shows a result, not a failure.
+    setState(root, 'ready');
+  }
+
+  text.addEventListener('input', schedule);
+  vocab.addEventListener('input', schedule);
+  kindChar.addEventListener('change', run);
+  kindBpe.addEventListener('change', run);
+  ctx.events.addEventListener('corpus', () => run());
+  run();
+}
