@@ -79,7 +79,7 @@ export function mount(root, ctx) {
     const shown = c.reduce((a, x) => a + x.probability, 0);
     barsNote.textContent = c.length
       ? `These ${c.length} tokens hold ${(shown * 100).toFixed(1)}% of the probability. Click one to force it; the model continues from it.`
-      : '';
+      : 'The probability of each possible next token appears here once generation starts (try One token).';
   }
 
   function refresh() {
@@ -195,5 +195,6 @@ export function mount(root, ctx) {
   // Training changes the weights: the distribution shown would be stale.
   ctx.events.addEventListener('trained', reset);
   setState(root, 'ready');
+  drawBars();
   refresh();
 }

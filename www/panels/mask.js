@@ -4,6 +4,7 @@
 import { LossChart, smooth } from '../chart.js';
 import { h, setState, throttle, visible } from './ui.js';
 import { colourLegend, corpusSnippet, drawHeatmap, headMatrix, heatmapLayout } from './attention.js';
+import { trainInto } from './runs.js';
 
 const SESSIONS = { causal: 'mask:causal', nomask: 'mask:nomask' };
 const LABELS = { causal: 'with the mask (causal)', nomask: 'without the mask' };
@@ -312,12 +313,7 @@ export function mount(root, ctx) {
       for (const key of Object.keys(SESSIONS)) await ctx.call('init', { session: SESSIONS[key], options: options[key] });
       if (abl.stopped) return finishStopped(n);
       setPhase('training', `Training both models for ${n} steps each (they take turns on the worker${ctx.training ? ', with your main model' : ''})…`);
-      await Promise.all(Object.keys(SESSIONS).map((key) => ctx.call('train', { session: SESSIONS[key], steps: n, evalEvery: 0 }, (ev) => {
-        if (ev.type !== 'progress') return;
-        const start = ev.step - ev.losses.length;
-        ev.losses.forEach((l, i) => abl.points[key].push([start + i + 1, l]));
-        redrawChart();
-      })));
+      await Promise.all(Object.keys(SESSIONS).map((key) => trainInto(ctx, SESSIONS[key], n, abl.points[key], redrawChart)));
       drawChart();
       if (abl.stopped) return finishStopped(n);
       setPhase('evaluating', 'Estimating both models’ loss on training and validation batches…');

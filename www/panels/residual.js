@@ -4,6 +4,7 @@
 // no LayerNorm, GPT-1's post-LN) show why both parts are there.
 import { LossChart, smooth } from '../chart.js';
 import { h, setState, sizeCanvas, throttle } from './ui.js';
+import { trainInto } from './runs.js';
 
 /** The ablation runs, in the order they train and are listed. `model` overrides the page's. */
 const VARIANTS = [
@@ -248,10 +249,7 @@ export function mount(root, ctx) {
     await ctx.call('init', { session, options: opts(v) });
     r.status = 'training';
     renderTable();
-    await ctx.call('train', { session, steps: data.ablation.steps, evalEvery: 0 }, (ev) => {
-      if (ev.type !== 'progress') return;
-      const first = ev.step - ev.losses.length;
-      ev.losses.forEach((loss, i) => r.points.push([first + i + 1, loss]));
+    await trainInto(ctx, session, data.ablation.steps, r.points, (ev) => {
       drawSoon();
       runNote.textContent = `${v.label}: step ${ev.step} of ${data.ablation.steps}, loss ${fmt(ev.losses.at(-1))}`;
     });

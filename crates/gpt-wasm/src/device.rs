@@ -1,10 +1,7 @@
 //! Which device trains the model in the browser: WebGPU when the browser gives an adapter,
 //! otherwise burn's CPU backend (`flex`, single-threaded wasm SIMD).
 
-use std::cell::RefCell;
-
 use burn::tensor::Device;
-use burn::tensor::wgpu::WgpuBackend;
 use serde::{Deserialize, Serialize};
 
 /// The backend a session runs on.
@@ -18,32 +15,51 @@ pub enum Backend {
     Webgpu,
 }
 
-thread_local! {
-    // burn's wgpu runtime can be initialised once per thread; later sessions reuse it.
-    static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
-}
-
 /// Create (or reuse) the autodiff device for `backend`.
-///
-/// WebGPU is initialised with `init_async`: on wasm any lazy, synchronous initialisation would
-/// end in a blocking read, which browsers forbid.
 pub async fn autodiff_device(backend: Backend) -> Result<Device, String> {
     match backend {
         Backend::Cpu => Ok(gpt::device::cpu()),
-        Backend::Webgpu => {
-            if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
-                return Ok(device);
-            }
-            let device = Device::wgpu_options()
-                .graphics_api(WgpuBackend::WebGpu)
-                .init_async()
-                .await
-                .map_err(|e| {
-                    format!("WebGPU is not available in this browser ({e}); use the CPU instead")
-                })?
-                .autodiff();
-            WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
-            Ok(device)
+        Backend::Webgpu => webgpu::device().await,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod webgpu {
+    use std::cell::RefCell;
+
+    use burn::tensor::Device;
+    use burn::tensor::wgpu::WgpuBackend;
+
+    thread_local! {
+        // burn's wgpu runtime can be initialised once per thread; later sessions reuse it.
+        static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+    }
+
+    /// The browser's WebGPU device, created with `init_async`: on wasm any lazy, synchronous
+    /// initialisation would end in a blocking read, which browsers forbid.
+    pub async fn device() -> Result<Device, String> {
+        if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
+            return Ok(device);
         }
+        let device = Device::wgpu_options()
+            .graphics_api(WgpuBackend::WebGpu)
+            .init_async()
+            .await
+            .map_err(|e| {
+                format!("WebGPU is not available in this browser ({e}); use the CPU instead")
+            })?
+            .autodiff();
+        WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
+        Ok(device)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod webgpu {
+    use burn::tensor::Device;
+
+    /// A native build of the facade has no browser, so no WebGPU.
+    pub async fn device() -> Result<Device, String> {
+        Err("WebGPU is only available in the browser (wasm32) build; use the CPU instead".into())
     }
 }
