@@ -497,7 +497,7 @@ async function mountPanels(param) {
     for (const id of ['data', 'model']) if (!setup?.includes(id)) document.getElementById(id).hidden = true;
   }
   let number = 4;
-  await Promise.all(chosen.map(async (p) => {
+  const mounted = Promise.all(chosen.map(async (p) => {
     const root = Object.assign(document.createElement('section'), { className: 'card wide panel', id: `panel-${p.name}` });
     root.dataset.panel = p.name;
     root.dataset.state = 'empty';
@@ -516,6 +516,9 @@ async function mountPanels(param) {
       root.querySelector('.panel-status').textContent = `This panel failed to load: ${err.message}`;
     }
   }));
+  // Number the cards as shown (an embed that hides the setup cards starts at 1).
+  el.main.querySelectorAll(':scope > section:not([hidden]) > h2 .num').forEach((num, i) => { num.textContent = String(i + 1); });
+  await mounted;
 }
 
 async function main() {

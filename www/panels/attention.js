@@ -222,7 +222,7 @@ export function mount(root, ctx) {
     state.data = null;
     root.panelData = null;
     body.hidden = true;
-    setState(root, 'empty', 'Train a model above (section 3) to see its attention heatmaps.');
+    setState(root, 'empty', 'Train a model (Pre-train, above) to see its attention heatmaps.');
   }
 
   function render() {

@@ -172,7 +172,7 @@ export function mount(root, ctx) {
     if (!ctx.info) {
       emb = null;
       body.hidden = true;
-      setState(root, 'empty', 'Train a model above (section 3) to see its token and position embeddings.');
+      setState(root, 'empty', 'Train a model (Pre-train, above) to see its token and position embeddings.');
       return;
     }
     // One request at a time: progress events may arrive faster than an answer.

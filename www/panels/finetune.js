@@ -71,8 +71,8 @@ export function mount(root, ctx) {
   /** The empty state's hint, from the main model as it is now. */
   function idle() {
     if (running || data) return;
-    if (!ctx.info) return setState(root, 'empty', 'Pre-train a model first (section 3); Moby Dick works best. Then fine-tune a copy of it here.');
-    if (!ctx.info.step) return setState(root, 'empty', 'Your model is untrained: pre-train it first (section 3), then fine-tune a copy of it here.');
+    if (!ctx.info) return setState(root, 'empty', 'Pre-train a model first (above); Moby Dick works best. Then fine-tune a copy of it here.');
+    if (!ctx.info.step) return setState(root, 'empty', 'Your model is untrained: pre-train it first (above), then fine-tune a copy of it here.');
     setState(root, 'empty', `Press Fine-tune to copy your model (step ${ctx.info.step}) and train the copy on corpus B.`);
   }
 
@@ -107,7 +107,7 @@ export function mount(root, ctx) {
         const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
         parts.push(h('p', { class: 'finetune-warning' }, `Corpus A has no ${list}${namesA ? ' (the first-names corpus holds only letters, "-" and newlines)' : ''}, `
           + 'so B loses its spaces and punctuation and the copy cannot learn its question-and-answer format. '
-          + 'Pre-train on Moby Dick (choose it in section 1 and press Train) and fine-tune again.'));
+          + 'Pre-train on Moby Dick (choose it under Data and press Train) and fine-tune again.'));
       }
     } else if (info.tokenizer !== 'bpe') {
       parts.push(h('p', {}, 'Every character of B is in it, so nothing was left out (0 characters dropped).'));

@@ -393,7 +393,7 @@ export function mount(root, ctx) {
 
   function refreshButtons() {
     trainBoth.disabled = abl.running || ctx.training;
-    trainBoth.title = ctx.training ? 'Wait until your main model has finished training (section 3)' : '';
+    trainBoth.title = ctx.training ? 'Wait until your main model has finished training (Pre-train, above)' : '';
     stop.disabled = !abl.running;
   }
 
@@ -408,8 +408,8 @@ export function mount(root, ctx) {
     const error = proof.error ?? abl.error;
     if (proof.busy || abl.running) setState(root, 'busy', message ?? (abl.running ? ablationStatus.textContent : 'Working…'));
     else if (error) setState(root, 'error', error);
-    else if (proof.data || abl.done) setState(root, 'ready', proof.data ? '' : 'Train a model above (section 3) to see the mask over its attention and the proof.');
-    else setState(root, 'empty', 'Train a model above (section 3) to see the mask over its attention; the ablation below builds two models of its own.');
+    else if (proof.data || abl.done) setState(root, 'ready', proof.data ? '' : 'Train a model (Pre-train, above) to see the mask over its attention and the proof.');
+    else setState(root, 'empty', 'Train a model (Pre-train, above) to see the mask over its attention; the ablation below builds two models of its own.');
   }
 
   function publish() {

@@ -155,7 +155,7 @@ export function mount(root, ctx) {
     if (data.error) return setState(root, 'error', data.error);
     if (running || inspecting) return setState(root, 'busy', message ?? (running ? 'Training the ablation models…' : 'Tracing a forward pass…'));
     if (data.residual.length || data.ablation?.done) return setState(root, 'ready', message);
-    setState(root, 'empty', 'Train a model above (section 3) to see its residual stream and LayerNorms, or train the four ablation models below.');
+    setState(root, 'empty', 'Train a model (Pre-train, above) to see its residual stream and LayerNorms, or train the four ablation models below.');
   }
 
   // ---- (a) ----

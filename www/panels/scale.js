@@ -76,7 +76,7 @@ export function mount(root, ctx) {
     hint.textContent = mine
       ? `Your ${info().preset} model has ${mine.paramCount.toLocaleString()} parameters (${shortNumber(mine.paramCount)}): `
         + `GPT-3 175B has ${ratioWords(references.at(-1).paramCount / mine.paramCount)} times as many.`
-      : 'Train a model above (section 3) to place yours on the scale.';
+      : 'Train a model (Pre-train, above) to place yours on the scale.';
     const rows = mine ? [mine, ...references] : references;
     width = chartBox.clientWidth || 600;
     chartBox.replaceChildren(chart(rows, width));

@@ -100,7 +100,7 @@ export function mount(root, ctx) {
     if (!corpus.trim()) {
       chips.replaceChildren();
       summary.textContent = '';
-      setState(root, 'empty', 'Choose or paste a corpus above (section 1): both tokenizers are learned from it.');
+      setState(root, 'empty', 'Choose or paste a corpus under Data, above: both tokenizers are learned from it.');
       return;
     }
     const size = Number(vocab.value);
