@@ -1,5 +1,6 @@
 """PyTorch reference: the same GPT (nanoGPT / GPT-2 architecture) trained with the same settings
-as `gpt bench --preset baby`, to measure training tokens/s on the same machine in the same run.
+as `gpt bench --preset P`, to measure training tokens/s on the same machine in the same run
+(`--device cuda` for the GPU comparison with `gpt bench --device wgpu`).
 
 Pre-LN blocks, exact GELU, biases, tied LM head, nanoGPT initialisation, AdamW with weight decay
 on 2-D parameters only, gradient clipping at 1.0, batch 12 x context 64, random token ids.
@@ -60,11 +61,16 @@ class GPT(nn.Module):
 
     def forward(self, idx, targets):
         B, T = idx.shape
-        x = self.wte(idx) + self.wpe(torch.arange(T))
+        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
         for block in self.h:
             x = block(x)
         logits = self.lm_head(self.ln_f(x))
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+
+
+# Model and batch shapes of the `gpt` presets (crates/gpt/src/config.rs, train/mod.rs):
+# (context, layers, heads, width, batch).
+PRESETS = {"tiny": (32, 2, 2, 32, 16), "baby": (64, 4, 4, 128, 12), "small": (128, 6, 6, 192, 16)}
 
 
 def main():
@@ -72,21 +78,25 @@ def main():
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--vocab", type=int, default=65)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="baby")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    vocab, block, n_layer, n_head, n_embd, batch = args.vocab, 64, 4, 4, 128, 12
-    model = GPT(vocab, block, n_layer, n_head, n_embd)
+    dev = torch.device(args.device)
+    block, n_layer, n_head, n_embd, batch = PRESETS[args.preset]
+    vocab = args.vocab
+    model = GPT(vocab, block, n_layer, n_head, n_embd).to(dev)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
         lr=1e-3, betas=(0.9, 0.99),
     )
-    data = torch.randint(0, vocab, (200_000,))
+    data = torch.randint(0, vocab, (200_000,), device=dev)
 
     def step():
-        ix = torch.randint(len(data) - block - 1, (batch,))
+        ix = torch.randint(len(data) - block - 1, (batch,)).tolist()
         x = torch.stack([data[i:i + block] for i in ix])
         y = torch.stack([data[i + 1:i + 1 + block] for i in ix])
         loss = model(x, y)
@@ -98,13 +108,18 @@ def main():
 
     for _ in range(5):
         step()
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    sync()
     start = time.perf_counter()
-    for _ in range(args.iters):
-        step().item()
+    # The losses are read back once at the end, as `gpt bench` reads a chunk's losses at once.
+    losses = [step().detach() for _ in range(args.iters)]
+    torch.stack(losses).cpu()
+    sync()
     secs = time.perf_counter() - start
     params = sum(p.numel() for p in model.parameters())
     tps = args.iters * batch * block / secs
-    print(f"pytorch {torch.__version__}, {args.threads} threads, {params} parameters")
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{args.threads} threads"
+    print(f"pytorch {torch.__version__}, {where}, preset {args.preset}, {params} parameters")
     print(f"pytorch: {secs * 1000 / args.iters:.1f} ms/iteration, {tps:.0f} tokens/s")
     print(f"REF_TRAIN_TOKENS_PER_SEC={tps:.1f}")
 
