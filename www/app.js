@@ -40,6 +40,7 @@ const state = {
   trainPoints: [],
   valPoints: [],
   rates: [], // {steps, tokens, ms} of each training chunk, as the worker timed it
+  building: false, // the worker is building a model (tokenizer + weights)
 };
 // The panels hear about the model through these events (panels/README.md).
 const events = new EventTarget();

@@ -7,7 +7,8 @@ import init, { Session, TextTokenizer, lastPanic, referenceModels } from './pkg/
 const sessions = new Map();
 // Long jobs that a `stop` request can end, keyed "train:<session>" / "generate:<session>".
 const running = {};
-// Tokenizers built for the tokenizer panel, keyed by kind, vocabulary size and corpus.
+// Tokenizers built for the tokenizer panel, keyed by kind and vocabulary size; each remembers the
+// corpus it learned from, so switching char <-> BPE or back to a size reuses the trained one.
 const tokenizers = new Map();
 // Every call into the session goes through this lock: wasm-bindgen forbids re-entering an object
 // while one of its async methods is pending, and this is also what lets a `generate` request
@@ -141,20 +142,23 @@ function drop(m) {
   });
 }
 
-/** A tokenizer of the given kind and size trained on `corpus`; the last few are kept. */
+/** A tokenizer of the given kind and size trained on exactly `corpus`; the last few are kept. */
 function textTokenizer({ kind = 'char', vocabSize = 512, corpus = '' }) {
-  const key = `${kind}:${vocabSize}:${corpus.length}:${corpus.slice(0, 64)}:${corpus.slice(-64)}`;
-  if (!tokenizers.has(key)) {
-    if (tokenizers.size >= 4) {
-      const [oldest, t] = tokenizers.entries().next().value;
-      t.free();
-      tokenizers.delete(oldest);
-    }
-    const t0 = now();
-    const tokenizer = new TextTokenizer(kind, corpus, vocabSize);
-    tokenizers.set(key, { tokenizer, ms: now() - t0, free: () => tokenizer.free() });
+  const key = `${kind}:${vocabSize}`;
+  const cached = tokenizers.get(key);
+  if (cached?.corpus === corpus) return cached;
+  cached?.tokenizer.free();
+  tokenizers.delete(key);
+  if (tokenizers.size >= 4) {
+    const [oldest, entry] = tokenizers.entries().next().value;
+    entry.tokenizer.free();
+    tokenizers.delete(oldest);
   }
-  return tokenizers.get(key);
+  const t0 = now();
+  const entry = { corpus, tokenizer: new TextTokenizer(kind, corpus, vocabSize), ms: 0 };
+  entry.ms = now() - t0;
+  tokenizers.set(key, entry);
+  return entry;
 }
 
 const handlers = {

@@ -48,6 +48,7 @@ export function mount(root, ctx) {
     text: '',
   };
   root.panelData = state;
+  let stepping = false; // One token was the last button pressed: a forced token stops after itself
 
   function sampling() {
     const k = Number(topK.value);
@@ -87,7 +88,6 @@ export function mount(root, ctx) {
     generate.disabled = busy;
     step.disabled = busy;
     stop.disabled = !busy;
-    for (const b of bars.querySelectorAll('button')) b.disabled = false;
   }
 
   function showTokens() {
@@ -158,7 +158,6 @@ export function mount(root, ctx) {
     }
   }
 
-  let stepping = false;
   generate.addEventListener('click', () => {
     stepping = false;
     start();

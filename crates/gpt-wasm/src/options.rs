@@ -93,25 +93,19 @@ pub struct FineTuneOptions {
 }
 
 impl FineTuneOptions {
-    /// The same checks as a new session's corpus gets; returns the validation fraction.
-    pub fn check(&self) -> Result<f32, GptError> {
+    /// The same checks as a new session's corpus gets; the validation fraction and the training
+    /// settings of the fine-tuning run (the `preset`'s, with the overrides).
+    pub fn resolve(&self, preset: &str) -> Result<(f32, TrainConfig), GptError> {
         if self.corpus.trim().is_empty() {
             return Err(GptError::Data(
                 "the fine-tuning corpus is empty: paste or choose some text to fine-tune on".into(),
             ));
         }
-        self.as_session().resolve().map(|r| r.val_fraction)
-    }
-
-    /// Viewed as session options, to reuse their checks and training settings.
-    pub fn as_session(&self) -> SessionOptions {
-        SessionOptions {
-            corpus: self.corpus.clone(),
-            training: self.training.clone(),
-            seed: self.seed,
-            val_fraction: self.val_fraction,
-            ..SessionOptions::default()
-        }
+        check_corpus(&self.corpus)?;
+        let config = self
+            .training
+            .train_config(preset, self.seed.unwrap_or(DEFAULT_SEED))?;
+        Ok((val_fraction(self.val_fraction)?, config))
     }
 }
 
@@ -165,30 +159,13 @@ pub struct Resolved {
 impl SessionOptions {
     /// Defaults filled in, the corpus checked for size.
     pub fn resolve(&self) -> Result<Resolved, GptError> {
-        if self.corpus.len() > MAX_CORPUS_BYTES {
-            return Err(GptError::Data(format!(
-                "the corpus is {:.1} MB; the playground accepts at most {} MB of text",
-                self.corpus.len() as f64 / 1e6,
-                MAX_CORPUS_BYTES / (1024 * 1024)
-            )));
-        }
-        if self.corpus.contains('\0') {
-            return Err(GptError::Data(
-                "the corpus contains NUL bytes: it looks like a binary file, not text".into(),
-            ));
-        }
-        let val_fraction = self.val_fraction.unwrap_or(0.1);
-        if !(val_fraction > 0.0 && val_fraction <= 0.5) {
-            return Err(GptError::Data(format!(
-                "valFraction must be in (0, 0.5], not {val_fraction}"
-            )));
-        }
+        check_corpus(&self.corpus)?;
         Ok(Resolved {
             preset: self.preset.clone().unwrap_or_else(|| "tiny".into()),
             tokenizer: self.tokenizer.unwrap_or(TokenizerKind::Char),
             vocab_size: self.vocab_size.unwrap_or(512),
-            seed: self.seed.unwrap_or(1337),
-            val_fraction,
+            seed: self.seed.unwrap_or(DEFAULT_SEED),
+            val_fraction: val_fraction(self.val_fraction)?,
         })
     }
 
@@ -208,11 +185,13 @@ impl SessionOptions {
         c.validate()?;
         Ok(c)
     }
+}
 
+impl TrainingOverrides {
     /// The training settings: the preset's, with the overrides applied, validated.
     pub fn train_config(&self, preset: &str, seed: u64) -> Result<TrainConfig, GptError> {
         let mut t = TrainConfig::preset(preset)?;
-        let o = &self.training;
+        let o = self;
         t.batch_size = o.batch_size.unwrap_or(t.batch_size);
         t.learning_rate = o.learning_rate.unwrap_or(t.learning_rate);
         t.min_lr = t.min_lr.min(t.learning_rate);
@@ -224,6 +203,38 @@ impl SessionOptions {
         t.seed = seed;
         t.validate()?;
         Ok(t)
+    }
+}
+
+/// Seed of the weights and batches when none is given.
+const DEFAULT_SEED: u64 = 1337;
+
+/// A corpus the playground accepts: not too big, and text rather than a binary file.
+fn check_corpus(corpus: &str) -> Result<(), GptError> {
+    if corpus.len() > MAX_CORPUS_BYTES {
+        return Err(GptError::Data(format!(
+            "the corpus is {:.1} MB; the playground accepts at most {} MB of text",
+            corpus.len() as f64 / 1e6,
+            MAX_CORPUS_BYTES / (1024 * 1024)
+        )));
+    }
+    if corpus.contains('\0') {
+        return Err(GptError::Data(
+            "the corpus contains NUL bytes: it looks like a binary file, not text".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The held-out fraction (default 0.1), which must be in (0, 0.5].
+fn val_fraction(given: Option<f32>) -> Result<f32, GptError> {
+    let v = given.unwrap_or(0.1);
+    if v > 0.0 && v <= 0.5 {
+        Ok(v)
+    } else {
+        Err(GptError::Data(format!(
+            "valFraction must be in (0, 0.5], not {v}"
+        )))
     }
 }
 
@@ -248,7 +259,7 @@ mod tests {
             .expect("valid options");
         let c = o.model_config("tiny", 40).expect("valid config");
         assert_eq!((c.n_head, c.causal, c.vocab_size), (4, false, 40));
-        let t = o.train_config("tiny", 9).expect("valid training");
+        let t = o.training.train_config("tiny", 9).expect("valid training");
         assert_eq!((t.decay_steps, t.warmup_steps, t.seed), (50, 5, 9));
         let bad = parse(r#"{"model": {"nHead": 3, "nEmbd": 32}}"#).expect("parses");
         assert!(bad.model_config("tiny", 40).is_err());

@@ -191,7 +191,10 @@ impl Session {
         let config = options
             .model_config(&r.preset, tokenizer.vocab_size())
             .map_err(js_error)?;
-        let train = options.train_config(&r.preset, r.seed).map_err(js_error)?;
+        let train = options
+            .training
+            .train_config(&r.preset, r.seed)
+            .map_err(js_error)?;
         let ids = tokenizer.encode_ids(&options.corpus).map_err(js_error)?;
         let dataset = Dataset::new(ids, config.block_size, r.val_fraction).map_err(js_error)?;
         let device = autodiff_device(options.device).await.map_err(js_error)?;
@@ -234,7 +237,7 @@ impl Session {
                 .map_err(GptError::from)
                 .and_then(|ids| Dataset::new(ids, block, r.val_fraction))
                 .and_then(|data| {
-                    let train = options.train_config(&r.preset, r.seed)?;
+                    let train = options.training.train_config(&r.preset, r.seed)?;
                     Trainer::new(loaded.model.clone(), data, train)
                 });
             match attempt {
@@ -323,7 +326,7 @@ impl Session {
         #[wasm_bindgen(unchecked_param_type = "FineTuneOptions")] options: JsValue,
     ) -> Result<JsValue, JsError> {
         let options: FineTuneOptions = from_js(options, "fine-tuning options")?;
-        let val_fraction = options.check().map_err(js_error)?;
+        let (val_fraction, config) = options.resolve(&self.preset).map_err(js_error)?;
         let unknown = self.tokenizer.unknown_chars(&options.corpus);
         let kept: String = options
             .corpus
@@ -334,23 +337,10 @@ impl Session {
         let ids = self.tokenizer.encode_ids(&kept).map_err(js_error)?;
         let block = self.weights.model().config().block_size;
         let dataset = Dataset::new(ids, block, val_fraction).map_err(js_error)?;
-        let config = options
-            .as_session()
-            .train_config(&self.preset, options.seed.unwrap_or(1337))
-            .map_err(js_error)?;
-        let step = self.step();
-        let trainer = match &mut self.weights {
-            Weights::Training(t) => {
-                t.fine_tune(dataset, config).map_err(js_error)?;
-                None
-            }
-            Weights::Frozen { model, .. } => {
-                Some(Trainer::fine_tuning(model.clone(), step, dataset, config).map_err(js_error)?)
-            }
-        };
-        if let Some(t) = trainer {
-            self.weights = Weights::Training(t);
-        }
+        // A trained or a frozen (loaded) model alike: the same weights, a new trainer.
+        let model = self.weights.model().clone();
+        let t = Trainer::fine_tuning(model, self.step(), dataset, config).map_err(js_error)?;
+        self.weights = Weights::Training(t);
         self.generation = None;
         let t = self.weights.trainer_mut()?;
         to_js(&FineTuned {
@@ -436,7 +426,7 @@ impl Session {
     }
 
     /// The traced forward pass of `text` (its last `blockSize` tokens): attention per layer and
-    /// head, residual and LayerNorm statistics, logits, embedding tables.
+    /// head, residual and LayerNorm statistics, logits.
     #[wasm_bindgen(unchecked_return_type = "Inspection")]
     pub async fn inspect(&self, text: &str) -> Result<JsValue, JsError> {
         let ids = self.tokenizer.encode_ids(text).map_err(js_error)?;

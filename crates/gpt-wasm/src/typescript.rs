@@ -63,8 +63,6 @@ export interface Inspection {
   layer_norms: { name: string; input_mean: number; input_std: number; output_mean: number; output_std: number }[];
   /** [T, vocab_size] flattened. */
   logits: number[];
-  token_embedding: number[];
-  position_embedding: number[];
 }
 
 /** `Session.fineTune`: continue training the same model (and tokenizer) on another corpus. */

@@ -201,7 +201,11 @@ fn trace_reports_sane_attention_and_statistics() {
     assert_eq!(trace.logits.len(), t * cfg.vocab_size);
     let direct = block_on(model.logits(&tokens)).expect("logits");
     assert!(max_abs_diff(&trace.logits, &direct.concat()) < 1e-5);
-    assert_eq!(trace.token_embedding.len(), cfg.vocab_size * cfg.n_embd);
+    let (wte, wpe) = block_on(model.embedding_tables()).expect("tables");
+    assert_eq!(
+        (wte.len(), wpe.len()),
+        (cfg.vocab_size * cfg.n_embd, cfg.block_size * cfg.n_embd)
+    );
     assert!(block_on(model.trace(&[])).is_err());
     assert!(block_on(model.trace(&[99])).is_err(), "unknown id");
     assert!(

@@ -198,7 +198,6 @@ impl Gpt {
         let [_, t, v] = logits.dims();
         let logits = read_f32(logits.reshape([t * v])).await?;
         let (attention, residual, layer_norms) = recorder.read().await?;
-        let (token_embedding, position_embedding) = self.embedding_tables().await?;
         Ok(Trace {
             tokens: tokens.to_vec(),
             n_layer: self.config.n_layer,
@@ -209,8 +208,6 @@ impl Gpt {
             residual,
             layer_norms,
             logits,
-            token_embedding,
-            position_embedding,
         })
     }
 

@@ -1,5 +1,6 @@
 //! A traced forward pass: besides the logits it keeps what the explainer panels draw (attention
-//! probabilities, the residual stream's size, LayerNorm statistics, the embedding tables).
+//! probabilities, the residual stream's size, LayerNorm statistics). The embedding tables do not
+//! depend on the sequence: [`crate::Gpt::embedding_tables`] reads them.
 
 use burn::tensor::Tensor;
 use serde::Serialize;
@@ -52,10 +53,6 @@ pub struct Trace {
     pub layer_norms: Vec<LayerNormStat>,
     /// Next-token logits at every position, `[T, V]` flattened.
     pub logits: Vec<f32>,
-    /// Token embedding table `[V, C]` flattened.
-    pub token_embedding: Vec<f32>,
-    /// Position embedding table `[block_size, C]` flattened.
-    pub position_embedding: Vec<f32>,
 }
 
 /// Collects tensors during a forward pass; nothing is read back until [`Recorder::read`].
