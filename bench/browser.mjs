@@ -16,8 +16,8 @@ try {
     ...document.querySelector('[data-role=train-stats]').dataset,
   }));
   if (r.status !== 'done') throw new Error(r.error);
-  await page.fill('#prompt', 'Call me ');
-  await page.fill('#max-tokens', '200');
+  await page.fill('[data-role=prompt]', 'Call me ');
+  await page.fill('[data-role=max-tokens]', '200');
   await page.click('[data-action=generate]');
   await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled, null, { timeout: 300_000 });
   const gen = await page.locator('[data-role=gen-stats]').textContent();

@@ -72,7 +72,7 @@ export const stats = (page) => page.evaluate(() => ({ ...document.querySelector(
 
 /** Press Train with `steps` steps and wait for the run to end. */
 export async function train(page, steps, timeout = 180_000) {
-  await page.fill('#steps', String(steps));
+  await page.fill('[data-role=steps]', String(steps));
   await page.click('[data-action=train]');
   await waitStatus(page, ['done', 'error'], timeout);
   return stats(page);

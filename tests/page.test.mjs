@@ -13,7 +13,7 @@ const open = (context, query) => harness.open(context, query);
 const CORE = 'panels=data,model,generation&';
 
 async function generate(page, tokens = 120) {
-  await page.fill('#max-tokens', String(tokens));
+  await page.fill('[data-role=max-tokens]', String(tokens));
   await page.click('[data-action=generate]');
   await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled, null, { timeout: 120_000 });
   return page.locator('[data-role=output] .generated').textContent();
@@ -49,7 +49,7 @@ describe('with WebGPU (SwiftShader)', () => {
   });
 
   test('training on WebGPU lowers the loss', async () => {
-    const page = await open(context, `?${CORE}corpus=names&preset=tiny&steps=25&autotrain=1&device=webgpu`);
+    const page = await open(context, `?${CORE}corpus=names&preset=tiny&steps=15&autotrain=1&device=webgpu`);
     assert.match(await page.locator('[data-role=device-note]').textContent(), /WebGPU/);
     await waitStatus(page, ['done', 'error'], 300_000);
     assert.equal(await status(page), 'done', await errorText(page));
@@ -79,8 +79,8 @@ describe('with WebGPU (SwiftShader)', () => {
     }));
     assert.ok(worstGap < 250, `longest frame gap while training: ${worstGap.toFixed(0)} ms`);
     // An input answers at once: typing into the prompt box.
-    await page.fill('#prompt', 'Whales');
-    assert.equal(await page.inputValue('#prompt'), 'Whales');
+    await page.fill('[data-role=prompt]', 'Whales');
+    assert.equal(await page.inputValue('[data-role=prompt]'), 'Whales');
     await page.screenshot({ path: join(shots, 'page-training.png'), fullPage: true });
     const t0 = Date.now();
     await page.click('[data-action=stop]');
@@ -96,7 +96,7 @@ describe('with WebGPU (SwiftShader)', () => {
     await waitStatus(page, ['done', 'error'], 120_000);
     assert.equal(await status(page), 'done', await errorText(page));
 
-    await page.selectOption('#corpus', 'own');
+    await page.selectOption('[data-role=corpus]', 'own');
     await page.fill('[data-role=corpus-text]', '');
     await page.click('[data-action=train]');
     await waitStatus(page, ['error'], 30_000);
@@ -108,16 +108,16 @@ describe('with WebGPU (SwiftShader)', () => {
     assert.match(await errorText(page), /context 32/);
     assert.match(await page.locator('[data-role=model-info]').textContent(), /previous model is kept/);
 
-    await page.setInputFiles('#upload', { name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5 * 1024 * 1024, 'a') });
+    await page.setInputFiles('[data-role=upload]', { name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5 * 1024 * 1024, 'a') });
     await page.waitForFunction(() => /big\.txt.*up to 4 MB/.test(document.querySelector('[data-role=error]').textContent));
-    await page.setInputFiles('#upload', { name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]) });
+    await page.setInputFiles('[data-role=upload]', { name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]) });
     await page.waitForFunction(() => /photo\.txt.*binary/.test(document.querySelector('[data-role=error]').textContent));
-    await page.setInputFiles('#load', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
+    await page.setInputFiles('[data-role=load]', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
     await page.waitForFunction(() => /broken\.safetensors.*cannot load checkpoint.*current model is kept/.test(document.querySelector('[data-role=error]').textContent));
     await page.screenshot({ path: join(shots, 'page-error.png'), fullPage: true });
 
     // The model trained before the errors still generates (names, not the pasted text's characters).
-    await page.fill('#prompt', 'Ma');
+    await page.fill('[data-role=prompt]', 'Ma');
     const text = await generate(page, 30);
     assert.ok(text.length >= 20, `still generates: ${text}`);
     assert.ok(await page.locator('[data-action=train]').isEnabled());
@@ -133,7 +133,7 @@ describe('with WebGPU (SwiftShader)', () => {
     const file = join(harness.profiles.at(-1), 'model.safetensors');
     await download.saveAs(file);
     await page.click('[data-action=reset]');
-    await page.setInputFiles('#load', file);
+    await page.setInputFiles('[data-role=load]', file);
     await page.waitForFunction(() => /loaded from model\.safetensors/.test(document.querySelector('[data-role=model-info]').textContent));
     assert.match(await page.locator('[data-role=train-stats]').textContent(), /trained for 40 steps/);
     const after = await generate(page, 60);
@@ -171,8 +171,8 @@ describe('panels on demand', () => {
     const shown = await page.evaluate(() => [...document.querySelectorAll('[data-panel]')].map((p) => p.dataset.panel));
     assert.deepEqual(shown, ['tokenizer', 'scale']);
     // An embed keeps the Train card; the corpus and model cards are hidden unless named.
-    assert.ok(await page.locator('#train').isVisible());
-    assert.ok(!(await page.locator('#data').isVisible()));
+    assert.ok(await page.locator('[data-card=train]').isVisible());
+    assert.ok(!(await page.locator('[data-card=data]').isVisible()));
     const all = await open(context, '?corpus=names');
     const every = await all.evaluate(() => [...document.querySelectorAll('[data-panel]')].map((p) => p.dataset.panel));
     assert.deepEqual(every, ['tokenizer', 'embedding', 'attention', 'mask', 'residual', 'finetune', 'generation', 'scale']);

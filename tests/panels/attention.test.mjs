@@ -94,10 +94,10 @@ test('attention rows are causal distributions, heads differ, and a clicked token
   await page.click('.attention-chip[data-index="7"]');
 
   // A prompt of one's own.
-  await page.fill('#attention-prompt', 'Annabell');
+  await page.fill('[data-role=attention-prompt]', 'Annabell');
   await page.click('[data-action=inspect]');
   await page.waitForFunction(() => document.querySelector('[data-panel="attention"]').panelData?.T === 8, null, { timeout: 30_000 });
-  await page.fill('#attention-prompt', '');
+  await page.fill('[data-role=attention-prompt]', '');
   await page.click('[data-action=inspect]');
   await page.waitForFunction(() => document.querySelector('[data-panel="attention"]').panelData?.T > 8, null, { timeout: 30_000 });
   await page.click('.attention-chip[data-index="7"]');

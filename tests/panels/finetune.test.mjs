@@ -10,7 +10,7 @@ before(() => harness.start());
 after(() => harness.close());
 
 async function fineTune(page, steps) {
-  await page.fill('#finetune-steps', String(steps));
+  await page.fill('[data-role=finetune-steps]', String(steps));
   await page.click('[data-action=finetune]');
   await page.waitForFunction(() => document.querySelector('[data-panel=finetune]').dataset.state === 'busy', null, { timeout: 10_000 });
   await waitPanel(page, 'finetune', ['ready', 'error'], 120_000);

@@ -19,7 +19,7 @@ test('generation: bars show the next-token distribution, a click forces a token,
   assert.equal(await status(page), 'done', await errorText(page));
 
   // Streaming: many tokens, each recorded with its probability; bars for the next one.
-  await page.fill('#max-tokens', '60');
+  await page.fill('[data-role=max-tokens]', '60');
   await page.click('[data-action=generate]');
   await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled);
   let data = await panelData(page, 'generation');
@@ -46,20 +46,20 @@ test('generation: bars show the next-token distribution, a click forces a token,
   await page.click('[data-action=step]');
   await page.waitForFunction(() => !document.querySelector('[data-action=step]').disabled);
   const before = (await panelData(page, 'generation')).candidates;
-  await page.locator('#temperature').fill('0.2');
+  await page.locator('[data-role=temperature]').fill('0.2');
   await page.waitForFunction((p0) => document.querySelector('[data-panel=generation]').panelData.candidates[0].probability > p0 + 1e-4, before[0].probability);
   const sharp = (await panelData(page, 'generation')).candidates;
   assert.equal(sharp[0].id, before[0].id, 'the same favourite, only more certain');
-  await page.fill('#top-k', '1');
-  await page.dispatchEvent('#top-k', 'change');
+  await page.fill('[data-role=top-k]', '1');
+  await page.dispatchEvent('[data-role=top-k]', 'change');
   await page.waitForFunction(() => document.querySelector('[data-panel=generation]').panelData.candidates[0].probability > 0.9999);
   drawn = await bars(page);
   assert.equal(drawn[0].pct, 100);
   assert.ok(drawn.slice(1).every((b) => b.pct === 0), 'top-k 1 leaves one candidate');
   console.log(`generation: p(top) ${before[0].probability.toFixed(3)} at T=0.8 -> ${sharp[0].probability.toFixed(3)} at T=0.2 -> 1 with top-k 1`);
-  await page.locator('#temperature').fill('0.8');
-  await page.fill('#top-k', '0');
-  await page.dispatchEvent('#top-k', 'change');
+  await page.locator('[data-role=temperature]').fill('0.8');
+  await page.fill('[data-role=top-k]', '0');
+  await page.dispatchEvent('[data-role=top-k]', 'change');
   await page.waitForTimeout(200);
   await shoot(panel(page, 'generation'), 'panel-generation');
   assert.deepEqual(page.consoleErrors, []);

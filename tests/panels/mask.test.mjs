@@ -56,8 +56,8 @@ test('the mask zeroes the future, a later edit leaves earlier predictions identi
   assert.ok(future <= 1e-6, `masked cells carry no attention (largest ${future})`);
   assert.ok(rowErr <= 1e-4, `rows sum to 1 (off by ${rowErr})`);
   assert.ok(await canvasColours(page, '.mask-grid') > 5, 'the grid is drawn');
-  await page.selectOption('#mask-layer', '1');
-  await page.selectOption('#mask-head', '1');
+  await page.selectOption('[data-role=mask-layer]', '1');
+  await page.selectOption('[data-role=mask-head]', '1');
   d = await panelData(page, 'mask');
   assert.equal(d.grid.layer, 1);
   assert.equal(d.grid.head, 1);
@@ -67,7 +67,7 @@ test('the mask zeroes the future, a later edit leaves earlier predictions identi
   const auto = d.proof;
   await page.click('.mask-chip[data-index="4"]');
   const current = d.proof.text[4];
-  await page.fill('#mask-replacement', current === 'q' ? 'z' : 'q');
+  await page.fill('[data-role=mask-replacement]', current === 'q' ? 'z' : 'q');
   await page.click('[data-action=mask-change]');
   await waitProof(page, 300, 4);
   d = await panelData(page, 'mask');
@@ -75,16 +75,16 @@ test('the mask zeroes the future, a later edit leaves earlier predictions identi
   assert.equal(await page.locator('.mask-table tbody tr.mask-same').count() >= 4, true);
   assert.match(await page.locator('.mask-proof-note').textContent(), /Positions 0–3: max \|Δ logit\| = 0, identical/);
   // A character the corpus lacks is refused with a reason (char-level tokenizer).
-  await page.fill('#mask-replacement', '€');
+  await page.fill('[data-role=mask-replacement]', '€');
   await page.click('[data-action=mask-change]');
   await page.waitForFunction(() => document.querySelector('[data-panel="mask"]').dataset.state === 'error');
   assert.match(await page.locator('[data-panel="mask"] .panel-status').textContent(), /never occurs in the corpus/);
-  await page.fill('#mask-replacement', current === 'q' ? 'z' : 'q');
+  await page.fill('[data-role=mask-replacement]', current === 'q' ? 'z' : 'q');
   await page.click('[data-action=mask-change]');
   await waitProof(page, 300, 4);
 
   // (c) The ablation: 1000 steps each (the unmasked tiny model finds its trick after ~500 steps).
-  await page.fill('#mask-steps', '1000');
+  await page.fill('[data-role=mask-steps]', '1000');
   const t0 = Date.now();
   await page.click('[data-action=mask-ablate]');
   await waitAblation(page);
@@ -126,14 +126,14 @@ test('Stop ends the ablation, and at 390 px wide the panel fits the screen', asy
   const context = await harness.launch({ width: 390, height: 900 });
   const page = await harness.open(context, QUERY);
   // The ablation needs no main model: it builds its own two.
-  await page.fill('#mask-steps', '3000');
+  await page.fill('[data-role=mask-steps]', '3000');
   await page.click('[data-action=mask-ablate]');
   await page.waitForFunction(() => document.querySelector('.mask-ablation').dataset.ablation === 'training', null, { timeout: 30_000 });
   await page.waitForTimeout(500);
   await page.click('[data-action=mask-stop]');
   await waitAblation(page, 10_000);
   assert.equal(await page.locator('.mask-ablation').getAttribute('data-ablation'), 'stopped');
-  await page.fill('#mask-steps', '40');
+  await page.fill('[data-role=mask-steps]', '40');
   await page.click('[data-action=mask-ablate]');
   await waitAblation(page);
   assert.equal(await page.locator('.mask-ablation').getAttribute('data-ablation'), 'done');

@@ -54,8 +54,8 @@ test('residual stream and LayerNorm statistics come from the live model; the abl
   console.log('step 301 residual:', d.residual.map((r) => `${r.name} ${r.mean_norm.toFixed(2)}`).join('; '));
 
   // Ablation: four models, 150 steps each, 2 layers.
-  await page.fill('#residual-steps', '150');
-  await page.selectOption('#residual-layers', '2');
+  await page.fill('[data-role=residual-steps]', '150');
+  await page.selectOption('[data-role=residual-layers]', '2');
   await page.click('[data-action=residual-run]');
   await waitAblation(page);
   const a = (await panelData(page, 'residual')).ablation;
@@ -82,7 +82,7 @@ test('at 390 px nothing overflows, and Stop ends an ablation run', async () => {
   const page = await harness.open(await harness.launch({ width: 390, height: 900 }), '?panels=residual&preset=tiny&corpus=names');
   await train(page, 50);
   await waitTraced(page, 50);
-  await page.fill('#residual-steps', '2000');
+  await page.fill('[data-role=residual-steps]', '2000');
   await page.click('[data-action=residual-run]');
   await page.waitForFunction(() => document.querySelector('[data-panel=residual]').panelData?.ablation?.runs?.baseline?.points.length > 10, null, { timeout: 60_000 });
   await page.click('[data-action=residual-stop]');

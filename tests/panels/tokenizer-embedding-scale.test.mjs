@@ -59,7 +59,7 @@ describe('tokenizer panel', () => {
     const sample = (await panelData(page, 'tokenizer')).text;
     const counts = {};
     for (const size of [300, 512, 2048]) {
-      await page.fill('#tokenizer-vocab', String(size));
+      await page.fill('[data-role=tokenizer-vocab]', String(size));
       await waitData('tokenizer', new Function('d', `return d.requestedVocabSize === ${size} && d.ids.length > 0`));
       const d = await panelData(page, 'tokenizer');
       assert.equal(d.text, sample);
@@ -68,7 +68,7 @@ describe('tokenizer panel', () => {
     }
     assert.ok(counts[2048] <= counts[512] && counts[512] <= counts[300], `tokens by vocabulary: ${JSON.stringify(counts)}`);
     assert.ok(counts[2048] < counts[300], `a 2048-token BPE should merge more than a 300-token one: ${JSON.stringify(counts)}`);
-    await page.check('#tokenizer-kind-char');
+    await page.check('[data-role=tokenizer-kind-char]');
     await waitData('tokenizer', (d) => d.kind === 'char' && d.ids.length > 0);
     const c = await panelData(page, 'tokenizer');
     assert.equal(c.ids.length, [...sample].length, 'char-level: one token per character');
@@ -129,7 +129,7 @@ describe('embedding panel', () => {
     assert.ok(Math.abs(vx / vy - e1 / e2) < 1e-3 * (e1 / e2), `variance ratio ${vx / vy} vs explained ${e1 / e2}`);
     // Neighbours of a chosen token.
     const id = d.tokens.indexOf('a');
-    await page.selectOption('#embedding-token', String(id));
+    await page.selectOption('[data-role=embedding-token]', String(id));
     await waitData('embedding', new Function('d', `return d.selected && d.selected.id === ${id}`));
     const n = (await panelData(page, 'embedding')).selected.neighbours;
     assert.ok(n.length >= 5 && n.length <= 8);

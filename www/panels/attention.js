@@ -1,7 +1,7 @@
 // Self-attention: for a prompt, every layer and head of the reader's model turns each position
 // (a query) into a probability distribution over the positions it may look at (the keys). The
 // small multiples show all heads at once; the large view and the bars show one head and one token.
-import { blues, h, setState, sizeCanvas, throttle, visible } from './ui.js';
+import { blues, h, onResize, setState, sizeCanvas, throttle, visible } from './ui.js';
 
 const LABEL_FONT = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
 const MAX_LABEL = 56; // px: longer token labels (BPE) are cut with an ellipsis
@@ -146,7 +146,7 @@ export function colourLegend(prefix) {
 
 export function mount(root, ctx) {
   // A textarea, not an input: an input would drop the newlines that separate lines of the corpus.
-  const prompt = h('textarea', { id: 'attention-prompt', rows: '2', autocomplete: 'off', spellcheck: 'false' });
+  const prompt = h('textarea', { dataset: { role: 'attention-prompt' }, rows: '2', autocomplete: 'off', spellcheck: 'false' });
   const inspect = h('button', { class: 'primary', dataset: { action: 'inspect' } }, 'Inspect');
   const thumbs = h('div', { class: 'attention-thumbs', role: 'group', 'aria-label': 'Layers and heads: choose one to enlarge' });
   const bigTitle = h('h3', { class: 'attention-title' });
@@ -169,7 +169,7 @@ export function mount(root, ctx) {
   body.hidden = true;
   root.append(
     h('div', { class: 'row attention-controls' },
-      h('label', { for: 'attention-prompt', class: 'attention-prompt-label' }, 'Prompt', prompt), inspect),
+      h('label', { class: 'attention-prompt-label' }, 'Prompt', prompt), inspect),
     body,
   );
 
@@ -335,12 +335,12 @@ export function mount(root, ctx) {
   });
   // Redraw to the new width (only when the width changed: redrawing changes the height).
   let lastWidth = 0;
-  new ResizeObserver(throttle(() => {
+  onResize(root, throttle(() => {
     if (!state.data || body.hidden || root.clientWidth === lastWidth) return;
     lastWidth = root.clientWidth;
     renderThumbs();
     renderBig();
-  }, 200)).observe(root);
+  }, 200), ctx.signal);
 
   ctx.events.addEventListener('trained', () => run());
   ctx.events.addEventListener('model', (e) => {

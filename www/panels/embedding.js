@@ -1,7 +1,7 @@
 // Embedding layer: each token id indexes a row of a learned [vocab, n_embd] table, and each position
 // a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed here
 // from the live weights), so the reader can watch similar tokens drift together as training goes.
-import { diverging, h, setState, sizeCanvas, throttle, visible } from './ui.js';
+import { diverging, h, onResize, setState, sizeCanvas, throttle, uid, visible } from './ui.js';
 
 const MAX_LABELS = 300; // beyond this, tokens are drawn as dots
 const NEIGHBOURS = 8;
@@ -133,7 +133,8 @@ export function mount(root, ctx) {
   const canvas = h('canvas', { class: 'embedding-map', role: 'img', 'aria-label': 'Token embeddings projected to two dimensions with PCA' });
   const legend = h('p', { class: 'legend embedding-legend' },
     ...CATEGORIES.map((c) => h('span', { class: 'embedding-key' }, h('span', { class: 'embedding-dot', style: `background:${c.colour}` }), c.name)));
-  const pick = h('select', { id: 'embedding-token', 'aria-label': 'Token whose nearest neighbours to list' });
+  const pickId = uid('embedding-token');
+  const pick = h('select', { id: pickId, dataset: { role: 'embedding-token' }, 'aria-label': 'Token whose nearest neighbours to list' });
   const neighbours = h('ol', { class: 'embedding-neighbours', dataset: { role: 'neighbours' } });
   const heat = h('canvas', { class: 'embedding-heat', role: 'img', 'aria-label': 'Cosine similarity between every pair of position embeddings' });
   const heatNote = h('p', { class: 'hint embedding-heat-note', dataset: { role: 'position-note' } });
@@ -149,7 +150,7 @@ export function mount(root, ctx) {
     h('div', { class: 'embedding-cols' },
       h('div', { class: 'embedding-main' }, canvas, legend, variance),
       h('div', { class: 'embedding-side' },
-        h('label', { for: 'embedding-token' }, 'Nearest neighbours of'), pick,
+        h('label', { for: pickId }, 'Nearest neighbours of'), pick,
         h('p', { class: 'hint' }, 'By cosine similarity of the full vectors (1 = same direction).'),
         neighbours)),
     h('h3', { class: 'embedding-h3' }, 'Position embeddings'),
@@ -395,11 +396,11 @@ export function mount(root, ctx) {
   ctx.events.addEventListener('trained', () => refresh());
   // Redraw when the panel's width changes (not its height, which the drawing itself sets).
   let width = 0;
-  new ResizeObserver(throttle(() => {
+  onResize(root, throttle(() => {
     if (root.clientWidth !== width) {
       width = root.clientWidth;
       draw();
     }
-  }, 200)).observe(root);
+  }, 200), ctx.signal);
   refresh();
 }

@@ -2,7 +2,7 @@
 // the copy goes on training on a small corpus B (by default questions and answers) with a lower
 // learning rate. Samples from the same prompt and seed, and B's validation loss, before and after
 // show what the short second phase changed. The reader's own model is never touched.
-import { LossChart, smooth } from '../chart.js';
+import { LossChart, smooth } from '../lib/chart.js';
 import { h, setState, visible } from './ui.js';
 
 const SESSION = 'finetune';
@@ -24,14 +24,14 @@ function sampleBox(prompt, sample) {
 }
 
 export function mount(root, ctx) {
-  const corpusChoice = h('select', { id: 'finetune-corpus' },
+  const corpusChoice = h('select', { dataset: { role: 'finetune-corpus' } },
     h('option', { value: 'dialogue' }, 'Questions and answers (bundled dialogue corpus)'),
     h('option', { value: 'own' }, 'Your own text (paste below)'));
-  const ownText = h('textarea', { id: 'finetune-own', rows: '5', spellcheck: 'false', hidden: true, 'aria-label': 'Your own fine-tuning text',
+  const ownText = h('textarea', { dataset: { role: 'finetune-own' }, rows: '5', spellcheck: 'false', hidden: true, 'aria-label': 'Your own fine-tuning text',
     placeholder: 'Paste the text to fine-tune on (a few thousand characters at least).' });
-  const prompt = h('input', { id: 'finetune-prompt', type: 'text', autocomplete: 'off', value: 'Q: What is ' });
-  const steps = h('input', { id: 'finetune-steps', type: 'number', min: '10', max: '5000', step: '10', value: '300' });
-  const rate = h('select', { id: 'finetune-lr' }, ...RATES.map((r) => h('option', { value: r, selected: r === '1e-3' }, r)));
+  const prompt = h('input', { dataset: { role: 'finetune-prompt' }, type: 'text', autocomplete: 'off', value: 'Q: What is ' });
+  const steps = h('input', { dataset: { role: 'finetune-steps' }, type: 'number', min: '10', max: '5000', step: '10', value: '300' });
+  const rate = h('select', { dataset: { role: 'finetune-lr' } }, ...RATES.map((r) => h('option', { value: r, selected: r === '1e-3' }, r)));
   const go = h('button', { class: 'primary', dataset: { action: 'finetune' } }, 'Fine-tune');
   const stop = h('button', { dataset: { action: 'finetune-stop' }, disabled: true }, 'Stop');
   const note = h('p', { class: 'hint finetune-note', dataset: { role: 'finetune-note' }, 'aria-live': 'polite' });
@@ -54,12 +54,12 @@ export function mount(root, ctx) {
     h('p', { class: 'hint' }, 'Pre-training (your model above, on corpus A) teaches spelling, words and style from a lot of text. '
       + 'Fine-tuning takes a copy of that model and trains it briefly on a small corpus B, with a lower learning rate, to teach a new format: here questions and answers.'),
     h('div', { class: 'grid2 finetune-setup' },
-      h('label', { for: 'finetune-corpus' }, 'Corpus B', corpusChoice),
-      h('label', { for: 'finetune-prompt' }, 'Prompt for the samples', prompt)),
+      h('label', {}, 'Corpus B', corpusChoice),
+      h('label', {}, 'Prompt for the samples', prompt)),
     ownText,
     h('div', { class: 'row finetune-controls' },
-      h('label', { for: 'finetune-steps' }, 'Fine-tuning steps', steps),
-      h('label', { for: 'finetune-lr' }, 'Learning rate', rate),
+      h('label', {}, 'Fine-tuning steps', steps),
+      h('label', {}, 'Learning rate', rate),
       go, stop),
     note, tokenizerNote, results,
   );
@@ -73,7 +73,8 @@ export function mount(root, ctx) {
     if (running || data) return;
     if (!ctx.info) return setState(root, 'empty', 'Pre-train a model first (above); Moby Dick works best. Then fine-tune a copy of it here.');
     if (!ctx.info.step) return setState(root, 'empty', 'Your model is untrained: pre-train it first (above), then fine-tune a copy of it here.');
-    setState(root, 'empty', `Press Fine-tune to copy your model (step ${ctx.info.step}) and train the copy on corpus B.`);
+    // A pre-trained model is there: the panel is ready for the reader to fine-tune a copy.
+    setState(root, 'ready', `Press Fine-tune to copy your model (step ${ctx.info.step}) and train the copy on corpus B.`);
   }
 
   async function corpusB() {
@@ -116,9 +117,9 @@ export function mount(root, ctx) {
     tokenizerNote.hidden = false;
   }
 
-  const chart = new LossChart(chartCanvas);
+  const chart = new LossChart(chartCanvas, { signal: ctx.signal });
   function drawChart() {
-    const css = getComputedStyle(document.documentElement);
+    const css = getComputedStyle(root);
     const val = css.getPropertyValue('--accent-2');
     // Two separate one-point series: dots at the start and the end, not a line implying a curve.
     chart.setSeries([

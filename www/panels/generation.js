@@ -1,19 +1,20 @@
 // Autoregressive generation: the model writes one token at a time, each drawn from a probability
 // distribution over the vocabulary. The bars show that distribution for the next token; clicking a
 // bar forces that token and the model continues from it.
-import { h, setState, visible } from './ui.js';
+import { h, setState, uid, visible } from './ui.js';
 
 const CANDIDATES = 8;
 
 export function mount(root, ctx) {
-  const prompt = h('input', { id: 'prompt', name: 'prompt', type: 'text', autocomplete: 'off', value: ctx.prompt });
-  const temperature = h('input', { id: 'temperature', type: 'range', min: '0', max: '2', step: '0.05', value: '0.8' });
+  const promptId = uid('prompt');
+  const prompt = h('input', { id: promptId, dataset: { role: 'prompt' }, type: 'text', autocomplete: 'off', value: ctx.prompt });
+  const temperature = h('input', { dataset: { role: 'temperature' }, type: 'range', min: '0', max: '2', step: '0.05', value: '0.8' });
   const temperatureValue = h('output', { dataset: { role: 'temperature-value' } }, '0.80');
-  const topK = h('input', { id: 'top-k', type: 'number', min: '0', max: '65536', value: '0' });
-  const topP = h('input', { id: 'top-p', type: 'range', min: '0.05', max: '1', step: '0.05', value: '1' });
+  const topK = h('input', { dataset: { role: 'top-k' }, type: 'number', min: '0', max: '65536', value: '0' });
+  const topP = h('input', { dataset: { role: 'top-p' }, type: 'range', min: '0.05', max: '1', step: '0.05', value: '1' });
   const topPValue = h('output', { dataset: { role: 'top-p-value' } }, '1.00');
-  const seed = h('input', { id: 'seed', type: 'number', min: '0', value: '1' });
-  const maxTokens = h('input', { id: 'max-tokens', type: 'number', min: '1', max: '2000', value: '200' });
+  const seed = h('input', { dataset: { role: 'seed' }, type: 'number', min: '0', value: '1' });
+  const maxTokens = h('input', { dataset: { role: 'max-tokens' }, type: 'number', min: '1', max: '2000', value: '200' });
   const generate = h('button', { class: 'primary', dataset: { action: 'generate' } }, 'Generate');
   const step = h('button', { dataset: { action: 'step' }, title: 'Start (or continue) one token at a time' }, 'One token');
   const stop = h('button', { dataset: { action: 'stop-generation' }, disabled: true }, 'Stop');
@@ -27,7 +28,7 @@ export function mount(root, ctx) {
   root.append(
     h('p', { class: 'hint' }, 'A GPT writes one token at a time: it turns its last output into a probability for every token in the vocabulary, '
       + 'draws one, appends it to the text and repeats. Temperature sharpens (low) or flattens (high) the distribution; top-k and top-p cut off its unlikely tail.'),
-    h('label', { for: 'prompt' }, 'Prompt'), prompt,
+    h('label', { for: promptId }, 'Prompt'), prompt,
     h('div', { class: 'grid4' },
       h('label', {}, 'Temperature ', temperatureValue, temperature),
       h('label', {}, 'Top-k (0 = off) ', topK),

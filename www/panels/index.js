@@ -1,27 +1,52 @@
-// The explainer panels, in the tutorial's order. Each is its own module with a `mount(root, ctx)`
-// export; the page creates the panel's root `<section data-panel=NAME>` (with its heading) and
-// loads the module only when the panel is shown. See README.md in this folder for the contract.
-export const PANELS = [
-  { name: 'tokenizer', title: 'Tokenizer', load: () => import('./tokenizer.js') },
-  { name: 'embedding', title: 'Embedding layer', load: () => import('./embedding.js') },
-  { name: 'attention', title: 'Self-attention', load: () => import('./attention.js') },
-  { name: 'mask', title: 'Masked (causal) self-attention', load: () => import('./mask.js') },
-  { name: 'residual', title: 'Residual connections and LayerNorm', load: () => import('./residual.js') },
-  { name: 'finetune', title: 'Pre-training, then fine-tuning', load: () => import('./finetune.js') },
-  { name: 'generation', title: 'Autoregressive generation', load: () => import('./generation.js') },
-  { name: 'scale', title: 'GPT-1 → GPT-2 → GPT-3', load: () => import('./scale.js') },
+// Every view a playground can show, in the tutorial's order: the setup cards (data, model, train,
+// and `bar`, a compact training bar) and one explainer panel per tutorial concept. Each is its own
+// module with a `mount(root, ctx)` export, loaded only when shown. See README.md in this folder.
+
+/** The setup cards: what the reader trains. */
+export const SETUP = [
+  { name: 'data', title: 'Data', setup: true, load: () => import('./data.js') },
+  { name: 'model', title: 'Model', setup: true, load: () => import('./model.js') },
+  { name: 'train', title: 'Pre-train', setup: true, wide: true, load: () => import('./train.js') },
+  { name: 'bar', title: 'Train the model', setup: true, wide: true, load: () => import('./bar.js') },
 ];
 
-/** The panels named in a `panels=a,b` URL parameter (all of them when absent), in the tutorial's
- *  order, and the names that matched none. */
+/** The explainer panels, one per tutorial concept. */
+export const PANELS = [
+  { name: 'tokenizer', title: 'Tokenizer', css: true, load: () => import('./tokenizer.js') },
+  { name: 'embedding', title: 'Embedding layer', css: true, load: () => import('./embedding.js') },
+  { name: 'attention', title: 'Self-attention', css: true, load: () => import('./attention.js') },
+  { name: 'mask', title: 'Masked (causal) self-attention', css: true, load: () => import('./mask.js') },
+  { name: 'residual', title: 'Residual connections and LayerNorm', css: true, load: () => import('./residual.js') },
+  { name: 'finetune', title: 'Pre-training, then fine-tuning', css: true, load: () => import('./finetune.js') },
+  { name: 'generation', title: 'Autoregressive generation', css: true, load: () => import('./generation.js') },
+  { name: 'scale', title: 'GPT-1 → GPT-2 → GPT-3', css: true, load: () => import('./scale.js') },
+].map((p) => ({ ...p, wide: true }));
+
+/** Every view by name. */
+export const VIEWS = [...SETUP, ...PANELS];
+
+/** The view called `name`, or an Error that lists the valid names. */
+export function findView(name) {
+  const view = VIEWS.find((v) => v.name === name);
+  if (!view) throw new Error(`unknown panel "${name}"; the panels are: ${VIEWS.map((v) => v.name).join(', ')}`);
+  return view;
+}
+
+/** The stylesheet URLs a view needs (the shared one first), resolved from this module. */
+export function stylesheets(name) {
+  const view = findView(name);
+  return [new URL('../lib/playground.css', import.meta.url).href, ...(view.css ? [new URL(`./${name}.css`, import.meta.url).href] : [])];
+}
+
+/** The panels named in a `panels=a,b` parameter (all explainer panels when absent), in the
+ *  tutorial's order; the setup cards it names; and the names that matched nothing. */
 export function choosePanels(param) {
-  if (param === null || param === undefined || param.trim() === '') return { chosen: PANELS, unknown: [] };
+  if (param === null || param === undefined || param.trim() === '') return { chosen: PANELS, unknown: [], setup: [] };
   const wanted = param.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  const known = new Set(PANELS.map((p) => p.name));
-  const setup = new Set(['data', 'model', 'train']);
+  const known = new Set(VIEWS.map((p) => p.name));
   return {
     chosen: PANELS.filter((p) => wanted.includes(p.name)),
-    unknown: wanted.filter((w) => !known.has(w) && !setup.has(w)),
-    setup: wanted.filter((w) => setup.has(w)),
+    unknown: wanted.filter((w) => !known.has(w)),
+    setup: SETUP.map((s) => s.name).filter((s) => wanted.includes(s)),
   };
 }

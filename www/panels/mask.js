@@ -1,8 +1,8 @@
 // Masked (causal) self-attention, three ways: (a) the mask drawn over one head's live attention,
 // (b) a proof by experiment that a later token cannot change an earlier prediction, and (c) an
 // ablation that trains the same model without the mask, which learns to "cheat".
-import { LossChart, smooth } from '../chart.js';
-import { h, setState, throttle, visible } from './ui.js';
+import { LossChart, smooth } from '../lib/chart.js';
+import { h, onResize, setState, throttle, uid, visible } from './ui.js';
 import { colourLegend, corpusSnippet, drawHeatmap, headMatrix, heatmapLayout } from './attention.js';
 import { trainInto } from './runs.js';
 
@@ -40,15 +40,16 @@ const fmtP = (p) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
 const fmtDelta = (d) => (d === 0 ? '0' : d < 0.001 ? d.toExponential(1) : d.toFixed(3));
 
 export function mount(root, ctx) {
+  const ids = { replacement: uid('mask-replacement'), steps: uid('mask-steps') };
   // ---------- elements ----------
-  const prompt = h('textarea', { id: 'mask-prompt', rows: '2', spellcheck: 'false', autocomplete: 'off' });
+  const prompt = h('textarea', { dataset: { role: 'mask-prompt' }, rows: '2', spellcheck: 'false', autocomplete: 'off' });
   const show = h('button', { dataset: { action: 'mask-inspect' } }, 'Inspect');
-  const layerSel = h('select', { id: 'mask-layer', 'aria-label': 'Layer' });
-  const headSel = h('select', { id: 'mask-head', 'aria-label': 'Head' });
+  const layerSel = h('select', { dataset: { role: 'mask-layer' }, 'aria-label': 'Layer' });
+  const headSel = h('select', { dataset: { role: 'mask-head' }, 'aria-label': 'Head' });
   const grid = h('canvas', { class: 'mask-grid' });
   const gridWrap = h('div', { class: 'mask-grid-wrap' }, grid);
   const chips = h('div', { class: 'mask-chips', role: 'group', 'aria-label': 'Choose the token to change' });
-  const replacement = h('input', { id: 'mask-replacement', type: 'text', maxlength: '2', autocomplete: 'off', spellcheck: 'false' });
+  const replacement = h('input', { id: ids.replacement, dataset: { role: 'mask-replacement' }, type: 'text', maxlength: '2', autocomplete: 'off', spellcheck: 'false' });
   const change = h('button', { class: 'primary', dataset: { action: 'mask-change' } }, 'Change it and compare');
   const proofNote = h('p', { class: 'mask-proof-note', 'aria-live': 'polite' });
   const table = h('table', { class: 'mask-table' });
@@ -57,7 +58,7 @@ export function mount(root, ctx) {
     h('p', { class: 'hint' }, 'Each row is one position (the query). Cells right of the diagonal are the future: their scores are set to −∞ before the '
       + 'softmax, so their weight after it is exactly 0 and each row shares its 100% among the positions up to itself.'),
     h('div', { class: 'row mask-controls' },
-      h('label', { for: 'mask-prompt', class: 'mask-prompt-label' }, 'Prompt (keep it short)', prompt), show),
+      h('label', { class: 'mask-prompt-label' }, 'Prompt (keep it short)', prompt), show),
     h('div', { class: 'row mask-controls' }, h('label', {}, 'Layer ', layerSel), h('label', {}, 'Head ', headSel)),
     gridWrap,
     h('div', { class: 'mask-legends' }, colourLegend('mask'),
@@ -66,13 +67,13 @@ export function mount(root, ctx) {
     h('p', { class: 'hint' }, 'Pick a token, replace it with another character and compare the model’s predictions for every position before and after the edit. '
       + 'Position t only sees tokens up to t, so a change at a later position cannot reach it: its logits stay bit-for-bit the same.'),
     chips,
-    h('div', { class: 'row mask-edit-row' }, h('label', { for: 'mask-replacement' }, 'Replace it with'), replacement, change),
+    h('div', { class: 'row mask-edit-row' }, h('label', { for: ids.replacement }, 'Replace it with'), replacement, change),
     proofNote,
     h('div', { class: 'mask-table-wrap' }, table),
   );
   live.hidden = true;
 
-  const steps = h('input', { id: 'mask-steps', type: 'number', min: '10', max: '5000', value: '1000' });
+  const steps = h('input', { id: ids.steps, dataset: { role: 'mask-steps' }, type: 'number', min: '10', max: '5000', value: '1000' });
   const trainBoth = h('button', { class: 'primary', dataset: { action: 'mask-ablate' } }, 'Train both');
   const stop = h('button', { dataset: { action: 'mask-stop' }, disabled: true }, 'Stop');
   const ablationStatus = h('p', { class: 'hint mask-ablation-status', 'aria-live': 'polite' });
@@ -83,14 +84,14 @@ export function mount(root, ctx) {
     h('p', { class: 'hint' }, 'Two fresh models, same corpus, seed and number of steps, trained side by side: one as usual, one with the mask switched off. '
       + 'Without the mask every position can read the very token it has to predict. The model usually finds that trick suddenly, '
       + 'after a few hundred steps (with the tiny preset, 1000 steps take about half a minute): watch the orange curve fall off a cliff.'),
-    h('div', { class: 'row mask-edit-row' }, h('label', { for: 'mask-steps' }, 'Steps each'), steps, trainBoth, stop),
+    h('div', { class: 'row mask-edit-row' }, h('label', { for: ids.steps }, 'Steps each'), steps, trainBoth, stop),
     ablationStatus,
     chartCanvas,
     h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss with the mask ', h('span', { class: 'swatch val' }), ' without the mask (both smoothed)'),
     results,
   );
   root.append(live, ablation);
-  const chart = new LossChart(chartCanvas);
+  const chart = new LossChart(chartCanvas, { signal: ctx.signal });
 
   // ---------- (a) and (b): the mask and the proof ----------
   const proof = { busy: false, again: false, data: null, tokenized: null, position: -1, result: null, error: null, edited: false, vocab: null };
@@ -279,7 +280,7 @@ export function mount(root, ctx) {
   // ---------- (c): the ablation ----------
   const redrawChart = throttle(drawChart, 400);
   function drawChart() {
-    const css = getComputedStyle(document.documentElement);
+    const css = getComputedStyle(root);
     chart.setSeries([
       { label: LABELS.causal, color: css.getPropertyValue('--accent'), points: smooth(abl.points.causal) },
       { label: LABELS.nomask, color: css.getPropertyValue('--accent-2'), points: smooth(abl.points.nomask) },
@@ -448,11 +449,11 @@ export function mount(root, ctx) {
   trainBoth.addEventListener('click', runAblation);
   stop.addEventListener('click', onStop);
   let lastWidth = 0;
-  new ResizeObserver(throttle(() => {
+  onResize(root, throttle(() => {
     if (!proof.data || live.hidden || root.clientWidth === lastWidth) return;
     lastWidth = root.clientWidth;
     drawGrid();
-  }, 200)).observe(root);
+  }, 200), ctx.signal);
 
   ctx.events.addEventListener('progress', refreshButtons);
   ctx.events.addEventListener('trained', () => {

@@ -2,8 +2,8 @@
 // shows how big the residual stream is after each sub-layer and what each LayerNorm does to its
 // input; (b) four small models trained side by side (the GPT-2 baseline, no residual connections,
 // no LayerNorm, GPT-1's post-LN) show why both parts are there.
-import { LossChart, smooth } from '../chart.js';
-import { h, setState, sizeCanvas, throttle } from './ui.js';
+import { LossChart, smooth } from '../lib/chart.js';
+import { h, onResize, setState, sizeCanvas, throttle } from './ui.js';
 import { trainInto } from './runs.js';
 
 /** The ablation runs, in the order they train and are listed. `model` overrides the page's. */
@@ -114,8 +114,8 @@ export function mount(root, ctx) {
     h('h3', {}, 'What each LayerNorm does'), tableBox, lnText);
 
   // ---------- (b) the ablation runs ----------
-  const steps = h('input', { id: 'residual-steps', type: 'number', min: '20', max: '5000', step: '10', value: '300' });
-  const layers = h('select', { id: 'residual-layers' }, ...[2, 4, 6].map((n) => h('option', { value: String(n), selected: n === 4 }, String(n))));
+  const steps = h('input', { dataset: { role: 'residual-steps' }, type: 'number', min: '20', max: '5000', step: '10', value: '300' });
+  const layers = h('select', { dataset: { role: 'residual-layers' } }, ...[2, 4, 6].map((n) => h('option', { value: String(n), selected: n === 4 }, String(n))));
   const run = h('button', { class: 'primary', dataset: { action: 'residual-run' } }, 'Train the four models');
   const stop = h('button', { dataset: { action: 'residual-stop' }, disabled: true }, 'Stop');
   const runNote = h('span', { class: 'hint residual-run-note', dataset: { role: 'residual-run-note' }, 'aria-live': 'polite' });
@@ -139,8 +139,8 @@ export function mount(root, ctx) {
     h('p', { class: 'hint' }, 'Four models with the page\'s corpus, preset and tokenizer, the same seed and the same number of steps; only the wiring differs. '
       + 'Residual connections matter more the deeper the model, so pick the number of layers.'),
     h('div', { class: 'row residual-controls' },
-      h('label', { for: 'residual-steps' }, 'Steps per model', steps),
-      h('label', { for: 'residual-layers' }, 'Layers', layers),
+      h('label', {}, 'Steps per model', steps),
+      h('label', {}, 'Layers', layers),
       run, stop),
     runNote, ablation,
   );
@@ -207,7 +207,7 @@ export function mount(root, ctx) {
   }
 
   // ---- (b) ----
-  const chart = new LossChart(chartCanvas);
+  const chart = new LossChart(chartCanvas, { signal: ctx.signal });
   const drawChart = () => chart.setSeries(VARIANTS.map((v) => ({
     label: v.label, color: v.color, dashed: v.dashed, points: smooth(data.ablation?.runs[v.key]?.points ?? []),
   })));
@@ -315,10 +315,10 @@ export function mount(root, ctx) {
   ctx.events.addEventListener('model', inspect);
   // Redraw the bars when the panel's width changes (not its height, which the drawing itself sets).
   let lastWidth = 0;
-  new ResizeObserver(throttle(() => {
+  onResize(root, throttle(() => {
     if (root.clientWidth === lastWidth) return;
     lastWidth = root.clientWidth;
     if (data.residual.length && !traced.hidden) drawResidual(canvas, data.residual);
-  }, 200)).observe(root);
+  }, 200), ctx.signal);
   inspect();
 }

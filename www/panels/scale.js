@@ -1,7 +1,7 @@
 // GPT-1 → GPT-2 → GPT-3: the same blocks, scaled up. Parameter counts of the published shapes are
 // computed by the very config code that sized the reader's model (the worker's `referenceModels`),
 // and all are placed on one logarithmic axis with the reader's model.
-import { h, setState, shortNumber } from './ui.js';
+import { h, onResize, setState, shortNumber } from './ui.js';
 
 const MIN_EXP = 3; // the axis runs from 10^3 ...
 const MAX_EXP = 12; // ... to 10^12 parameters
@@ -159,8 +159,8 @@ export function mount(root, ctx) {
 
   ctx.events.addEventListener('model', render);
   ctx.events.addEventListener('trained', render);
-  new ResizeObserver(() => {
+  onResize(chartBox, () => {
     if (references && chartBox.clientWidth && chartBox.clientWidth !== width) render();
-  }).observe(chartBox);
+  }, ctx.signal);
   load();
 }

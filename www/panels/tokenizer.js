@@ -1,7 +1,7 @@
 // Tokenizer: any text -> the tokens a GPT actually sees. Two tokenizers trained on the chosen
 // corpus are compared: character-level (one token per character it has seen) and byte-level BPE
 // (UTF-8 bytes merged into frequent pieces, up to a vocabulary budget). No model is needed.
-import { h, setState, visible } from './ui.js';
+import { h, setState, uid, visible } from './ui.js';
 
 const MIN_VOCAB = 257; // the 256 bytes plus at least one merge
 const MAX_VOCAB = 4096;
@@ -43,12 +43,14 @@ function tokenBytes(bytes, [start, end]) {
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 
 export function mount(root, ctx) {
-  const text = h('textarea', { id: 'tokenizer-text', rows: '3', maxlength: String(MAX_TEXT), spellcheck: 'false', class: 'tokenizer-input' });
+  const textId = uid('tokenizer-text');
+  const kindName = uid('tokenizer-kind'); // radio groups are per document: never a fixed name
+  const text = h('textarea', { id: textId, dataset: { role: 'tokenizer-text' }, rows: '3', maxlength: String(MAX_TEXT), spellcheck: 'false', class: 'tokenizer-input' });
   text.value = '私は学生です';
   const samples = SAMPLES.map((s) => h('button', { type: 'button', class: 'tokenizer-sample', onclick: () => useSample(s) }, s.label));
-  const kindChar = h('input', { type: 'radio', name: 'tokenizer-kind', value: 'char', id: 'tokenizer-kind-char' });
-  const kindBpe = h('input', { type: 'radio', name: 'tokenizer-kind', value: 'bpe', id: 'tokenizer-kind-bpe', checked: true });
-  const vocab = h('input', { type: 'number', id: 'tokenizer-vocab', min: String(MIN_VOCAB), max: String(MAX_VOCAB), step: '1', value: '512' });
+  const kindChar = h('input', { type: 'radio', name: kindName, value: 'char', dataset: { role: 'tokenizer-kind-char' } });
+  const kindBpe = h('input', { type: 'radio', name: kindName, value: 'bpe', dataset: { role: 'tokenizer-kind-bpe' }, checked: true });
+  const vocab = h('input', { type: 'number', dataset: { role: 'tokenizer-vocab' }, min: String(MIN_VOCAB), max: String(MAX_VOCAB), step: '1', value: '512' });
   const summary = h('p', { class: 'stats tokenizer-summary', dataset: { role: 'tokenizer-summary' }, 'aria-live': 'polite' });
   const problem = h('p', { class: 'tokenizer-problem', dataset: { role: 'tokenizer-problem' }, hidden: true });
   const chips = h('div', { class: 'tokenizer-chips', dataset: { role: 'tokens' }, 'aria-label': 'Tokens; focus one to see what it covers' });
@@ -60,13 +62,13 @@ export function mount(root, ctx) {
   root.append(
     h('p', { class: 'hint' }, 'A GPT never sees letters: a tokenizer cuts the text into tokens, and each token becomes a number (its id). '
       + 'Both tokenizers here are trained on the corpus chosen above; notice how the same text costs a different number of tokens under each.'),
-    h('label', { for: 'tokenizer-text' }, 'Text to tokenize'), text,
+    h('label', { for: textId }, 'Text to tokenize'), text,
     h('div', { class: 'row tokenizer-samples', role: 'group', 'aria-label': 'Sample texts' }, h('span', { class: 'hint' }, 'Try:'), ...samples),
     h('div', { class: 'row tokenizer-controls' },
       h('fieldset', { class: 'tokenizer-kind' }, h('legend', {}, 'Tokenizer'),
-        h('label', { for: 'tokenizer-kind-char' }, kindChar, ' characters'),
-        h('label', { for: 'tokenizer-kind-bpe' }, kindBpe, ' byte-level BPE')),
-      h('label', { for: 'tokenizer-vocab', class: 'tokenizer-vocab' }, `BPE vocabulary (${MIN_VOCAB}–${MAX_VOCAB})`, vocab)),
+        h('label', {}, kindChar, ' characters'),
+        h('label', {}, kindBpe, ' byte-level BPE')),
+      h('label', { class: 'tokenizer-vocab' }, `BPE vocabulary (${MIN_VOCAB}–${MAX_VOCAB})`, vocab)),
     summary, problem, chips, detail, partialNote,
   );
 

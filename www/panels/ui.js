@@ -9,10 +9,26 @@ export function h(tag, attrs = {}, ...children) {
     else if (k === 'class') el.className = v;
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'text') el.textContent = v;
+    // Through the CSSOM, not a style attribute: a strict Content-Security-Policy (style-src 'self')
+    // blocks style attributes but not this.
+    else if (k === 'style') el.style.cssText = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
+}
+
+let ids = 0;
+/** A fresh element id (`gpt-NAME-7`): for label `for=` and ARIA references. Never a fixed id, so
+ *  two panels of one kind, or an author's own elements, never collide. */
+export const uid = (name) => `gpt-${name}-${++ids}`;
+
+/** Calls `fn` when `element` changes size, until `signal` (the panel's ctx.signal) aborts. */
+export function onResize(element, fn, signal) {
+  const observer = new ResizeObserver(fn);
+  observer.observe(element);
+  signal?.addEventListener('abort', () => observer.disconnect(), { once: true });
+  return observer;
 }
 
 /** A canvas sized for the device pixel ratio; returns its 2-D context in CSS pixels. */

@@ -1,10 +1,13 @@
 // A small loss chart on a canvas: training loss (every step, smoothed) and validation loss
 // (at each evaluation). Plain canvas: a charting library would add more than this file.
 export class LossChart {
-  constructor(canvas) {
+  /** `signal` (optional) ends the chart's resize observer, e.g. a panel's ctx.signal. */
+  constructor(canvas, { signal } = {}) {
     this.canvas = canvas;
     this.series = [];
-    new ResizeObserver(() => this.draw()).observe(canvas);
+    const observer = new ResizeObserver(() => this.draw());
+    observer.observe(canvas);
+    signal?.addEventListener('abort', () => observer.disconnect(), { once: true });
   }
 
   /** `series`: [{label, color, points: [[step, loss], ...], dashed?}] */
@@ -36,10 +39,18 @@ export class LossChart {
       ctx.fillText('The loss curve appears here when training starts.', w / 2, h / 2);
       return;
     }
-    const maxX = Math.max(1, ...all.map((p) => p[0]));
-    const ys = all.map((p) => p[1]).filter(Number.isFinite);
-    let minY = Math.min(...ys);
-    let maxY = Math.max(...ys);
+    // Loops, not Math.max(...all): spreading 10^5 points overflows the call stack.
+    let maxX = 1;
+    let minY = Infinity;
+    let maxY = -Infinity;
+    for (const [px, py] of all) {
+      if (px > maxX) maxX = px;
+      if (Number.isFinite(py)) {
+        if (py < minY) minY = py;
+        if (py > maxY) maxY = py;
+      }
+    }
+    if (!Number.isFinite(minY)) [minY, maxY] = [0, 1];
     if (maxY - minY < 1e-6) maxY = minY + 1;
     const margin = (maxY - minY) * 0.05;
     minY = Math.max(0, minY - margin);

@@ -1,6 +1,6 @@
 // The Web Worker that owns the model. The page talks to it only through the messages described
 // in PROTOCOL.md, so long training never blocks painting or input.
-import init, { Session, TextTokenizer, lastPanic, referenceModels } from './pkg/gpt_wasm.js';
+import init, { Session, TextTokenizer, lastPanic, referenceModels } from '../pkg/gpt_wasm.js';
 
 // Named sessions: "main" is the model the reader trains; panels build their own beside it
 // (ablation runs, the fine-tuned copy) so the reader's model is never disturbed.

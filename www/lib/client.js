@@ -1,0 +1,94 @@
+// Promise wrapper around the worker's message schema (../PROTOCOL.md). One ModelWorker is one
+// Web Worker holding one WebAssembly instance; a Playground owns exactly one.
+
+let live = 0;
+/** How many model workers are running in this page (tests check that panels share one). */
+export const liveWorkers = () => live;
+
+/** A module worker from `url`. A page may load this module from another origin (a CDN that sends
+ *  CORS headers); a worker must come from the page's own origin, so then a same-origin blob
+ *  module that imports the real one stands in (which a `worker-src 'self'` policy forbids: host
+ *  the files on your own origin under a strict CSP). */
+function startWorker(url) {
+  if (url.origin === location.origin) return new Worker(url, { type: 'module' });
+  const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(source), { type: 'module' });
+}
+
+export class ModelWorker {
+  /** `onFatal(err)` is called when the worker crashed after it booted (a trap inside WebAssembly,
+   *  an uncaught error); every pending call has then been rejected. */
+  constructor(onFatal) {
+    this.onFatal = onFatal;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.alive = true;
+    live++;
+    this.worker = startWorker(new URL('./worker.js', import.meta.url));
+    this.up = false; // booted: a failure from now on is a crash, not a failed start
+    this.booted = new Promise((resolve, reject) => {
+      this.bootResolve = () => {
+        this.up = true;
+        resolve();
+      };
+      this.bootReject = reject;
+    });
+    // Nobody may be waiting on `booted` yet: a failed boot must not be an unhandled rejection.
+    this.booted.catch(() => {});
+    this.worker.onmessage = (e) => this.receive(e.data);
+    this.worker.onerror = (e) => {
+      e.preventDefault?.();
+      const err = new Error(this.up ? `the model worker crashed: ${e.message ?? 'unknown error'}` : `the model worker failed to start: ${e.message ?? 'unknown error'}`);
+      this.bootReject(err);
+      this.failAll(err);
+      if (this.up) this.onFatal?.(err);
+    };
+  }
+
+  receive(msg) {
+    if (msg.type === 'boot') {
+      if (msg.ok) this.bootResolve();
+      else this.bootReject(new Error(msg.message));
+      return;
+    }
+    const call = this.pending.get(msg.id);
+    if (!call) return;
+    if (msg.type === 'result') {
+      this.pending.delete(msg.id);
+      call.resolve(msg.value);
+    } else if (msg.type === 'error') {
+      this.pending.delete(msg.id);
+      const err = new Error(msg.message);
+      err.fatal = msg.fatal;
+      call.reject(err);
+      if (msg.fatal) this.onFatal?.(err);
+    } else {
+      call.onEvent?.(msg);
+    }
+  }
+
+  failAll(err) {
+    for (const call of this.pending.values()) call.reject(err);
+    this.pending.clear();
+  }
+
+  /** Send a request; resolves with its result, calls `onEvent` for each streamed event. */
+  async call(type, fields = {}, onEvent = null, transfer = []) {
+    await this.booted;
+    if (!this.alive) throw new Error('the model worker has been shut down');
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onEvent });
+      this.worker.postMessage({ id, type, ...fields }, transfer);
+    });
+  }
+
+  terminate(reason = 'the model worker was shut down') {
+    if (!this.alive) return;
+    this.alive = false;
+    live--;
+    this.worker.terminate();
+    this.bootReject(new Error(reason));
+    this.failAll(new Error(reason));
+  }
+}

@@ -1,0 +1,124 @@
+// embed.html: the playground as an iframe that talks (EMBEDDING.md), for authors who cannot add
+// scripts to their page. No page chrome: only the Train card (unless hidden) and the named panels.
+// The state comes from the URL (v=1: the same parameters as index.html, plus NAME_hide flags);
+// the host page drives it and hears from it by postMessage:
+//   out: {source: "gpt-playground", v: 1, type: "ready" | "status" | "progress" | "trained" |
+//         "model" | "height" | "error" | "result", ...}
+//   in:  {type: "train" | "pause" | "stop" | "reset" | "generate" | "set" | "state", requestId?, ...}
+// Every message in is checked: it must come from the parent window, from an allowed origin.
+import './elements.js';
+import { STATE_VERSION, allowedOrigins, readState } from './state.js';
+import { choosePanels } from '../panels/index.js';
+
+const params = new URLSearchParams(location.search);
+const { state } = readState((k) => params.get(k));
+const SOURCE = 'gpt-playground';
+
+/** The origin of the page that embeds us, when the browser tells (Chromium: ancestorOrigins). */
+function parentOrigin() {
+  if (window.parent === window) return null;
+  const ancestor = location.ancestorOrigins?.[0];
+  if (ancestor && ancestor !== 'null') return ancestor;
+  try {
+    return document.referrer ? new URL(document.referrer).origin : null;
+  } catch {
+    return null;
+  }
+}
+
+const parent = parentOrigin();
+const allowed = allowedOrigins(params.get('origins'), parent, location.origin);
+const isAllowed = (origin) => allowed.includes('*') || allowed.includes(origin);
+// Messages out go to the embedding page's origin when the browser tells it (status and progress
+// are no secret; `origins=` limits who may drive the embed, not who may watch it).
+const target = parent ?? '*';
+const frame = params.get('frame'); // the host's name for this iframe, echoed in every message
+
+function post(type, fields = {}) {
+  if (window.parent === window) return;
+  window.parent.postMessage({ source: SOURCE, v: STATE_VERSION, frame, type, ...fields }, target);
+}
+
+// Theme colours from the URL (an iframe cannot inherit the host's CSS custom properties).
+const colour = (v) => (v && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
+
+// ---------- the playground ----------
+const el = document.createElement('gpt-playground');
+for (const key of ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'layout']) if (params.has(key)) el.setAttribute(key, params.get(key));
+const { chosen, setup, unknown } = choosePanels(state.panels ?? '');
+el.setAttribute('panels', chosen.map((p) => p.name).join(','));
+// An embed shows the Train card and its panels; the data and model cards only when named.
+const hide = new Set(state.hide);
+for (const card of ['data', 'model']) if (!setup.includes(card)) hide.add(card);
+for (const part of hide) el.setAttribute(`${part}_hide`, '');
+for (const [param, prop] of [['accent', '--gpt-accent'], ['background', '--gpt-background']]) {
+  if (colour(params.get(param))) el.style.setProperty(prop, params.get(param));
+}
+document.body.append(el);
+const pg = el.playground;
+
+const summary = (info) => info && { preset: info.preset, step: info.step, paramCount: info.paramCount, vocabSize: info.vocabSize, device: info.device };
+
+pg.addEventListener('status', (e) => post('status', { status: e.detail.status }));
+pg.addEventListener('error', (e) => post('error', { message: e.detail.message, panel: e.detail.panel ?? null }));
+pg.addEventListener('model', (e) => post('model', { model: summary(e.detail) }));
+pg.addEventListener('trained', () => post('trained', { step: pg.info?.step ?? 0, reason: pg.run.reason, loss: pg.stats.loss, valLoss: pg.stats.valLoss }));
+// Progress at most ~5 times a second: enough for a host's own display.
+let lastProgress = 0;
+pg.addEventListener('progress', (e) => {
+  const now = performance.now();
+  if (now - lastProgress < 200 && e.detail.step < e.detail.target) return;
+  lastProgress = now;
+  post('progress', { step: e.detail.step, target: e.detail.target, loss: e.detail.loss, tokensPerSecond: e.detail.tokensPerSecond });
+});
+
+// ---------- height, for auto-resize ----------
+let lastHeight = 0;
+const reportHeight = () => {
+  const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+  if (height !== lastHeight) {
+    lastHeight = height;
+    post('height', { height });
+  }
+};
+new ResizeObserver(reportHeight).observe(document.documentElement);
+
+// ---------- messages in ----------
+const commands = {
+  train: (m) => pg.train(m.steps === undefined ? {} : { steps: m.steps }),
+  pause: () => pg.pause(),
+  stop: () => pg.stop(),
+  reset: () => pg.reset(),
+  set: (m) => pg.set(m.settings ?? {}),
+  generate: (m) => pg.generate({ prompt: m.prompt, maxTokens: m.maxTokens ?? 100, sampling: m.sampling ?? {} }),
+  state: () => ({ settings: pg.settings, status: pg.status, model: summary(pg.info), stats: pg.stats }),
+};
+
+window.addEventListener('message', async (event) => {
+  if (event.source !== window.parent || window.parent === window) return;
+  if (!isAllowed(event.origin)) return; // not an origin allowed to drive this embed: ignored
+  const m = event.data;
+  if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
+  const reply = (fields) => post('result', { requestId: m.requestId ?? null, command: m.type, ...fields });
+  const command = commands[m.type];
+  if (!command) {
+    reply({ ok: false, error: `unknown message type "${m.type}"; the types are ${Object.keys(commands).join(', ')}` });
+    return;
+  }
+  try {
+    reply({ ok: true, value: (await command(m)) ?? null });
+  } catch (err) {
+    reply({ ok: false, error: err.message });
+  }
+});
+
+el.ready.then(() => {
+  // Bad settings were reported by the playground itself; a link from a future format is ours to flag.
+  if (params.has('v') && params.get('v') !== String(STATE_VERSION)) {
+    pg.reportError(`This link was made for version ${params.get('v')} of the embed URL format; this playground reads version ${STATE_VERSION}.`);
+  }
+  if (unknown.length) pg.reportError(`Unknown panel${unknown.length > 1 ? 's' : ''} "${unknown.join('", "')}" in the URL.`);
+  document.body.dataset.ready = '1';
+  post('ready', { settings: pg.settings, panels: chosen.map((p) => p.name), allowedOrigins: allowed });
+  reportHeight();
+});

@@ -1,0 +1,564 @@
+// The playground's core: one Web Worker holding one reader's model, the settings it is built from,
+// its training history, and the panels that show it. It has no DOM of its own and touches nothing
+// global: every view (the full page, <gpt-playground>, <gpt-panel>, embed.html, an author's own
+// code) is a user of this API. See EMBEDDING.md.
+import { ModelWorker, liveWorkers } from './client.js';
+import { CORPORA, loadCorpus, readTextFile } from './corpora.js';
+import { chooseDevice, probeWebGpu } from './device.js';
+import { DEFAULTS, checkSetting, readState } from './state.js';
+import { findView, stylesheets, VIEWS } from '../panels/index.js';
+
+export { CORPORA, DEFAULTS, VIEWS, liveWorkers, readState, readTextFile };
+
+const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device'];
+// What a model is built from: a change to any of these needs a new model.
+const BUILD_KEYS = ['text', 'preset', 'tokenizer', 'device'];
+let mounts = 0; // numbers panel mounts, so each one's worker sessions get their own names
+
+/**
+ * One playground: a reader's model in its own worker, and the panels that show it.
+ *
+ * Events (CustomEvent; `detail` in brackets): `ready`, `status` ({status}), `settings`
+ * ({settings, changed}), `corpus` (key), `device` ({device, note}), `building` (bool), `training`
+ * (bool: a run started or ended), `model`
+ * (SessionInfo or null), `progress` ({step, loss, target, tokensPerSecond}), `eval` ({step, train,
+ * val}), `trained` (SessionInfo, after every run: done, stopped or paused), `error` ({message,
+ * action?, panel?}).
+ */
+export class Playground extends EventTarget {
+  #worker;
+  #settings;
+  #text = '';
+  #webgpu = { available: false, why: 'WebGPU was not checked yet' };
+  #device = { device: 'cpu', note: 'Checking for WebGPU…' };
+  #info = null;
+  #builtWith = null;
+  #origin = null; // how the current model came to be: {kind: 'built'} | {kind: 'loaded', file}
+  #status = 'idle';
+  #training = false;
+  #paused = false;
+  #pausing = false;
+  #building = false;
+  #run = { start: 0, target: 0, reason: null };
+  #history = { train: [], val: [], rates: [] };
+  #mounts = new Set();
+  #destroyed = false;
+
+  /**
+   * `options`: any of the settings (`corpus`, `preset`, `tokenizer`, `steps`, `device`) as in the
+   * URL, `text` (the reader's own corpus, with `corpus: "own"`), and `webgpu` (a `probeWebGpu()`
+   * result, to skip the probe). Invalid settings fall back to the defaults and are reported as
+   * `error` events once the playground is ready.
+   */
+  constructor(options = {}) {
+    super();
+    const { state, problems } = readState((k) => options[k] ?? null);
+    this.#settings = Object.fromEntries(SETTINGS.map((k) => [k, state[k]]));
+    this.#worker = this.#startWorker();
+    /** Resolves once the worker, the WebGPU probe and the corpus are ready; rejects if the
+     *  WebAssembly module cannot load (the reason is also an `error` event). */
+    this.ready = this.#boot(options, problems);
+    this.ready.catch(() => {});
+  }
+
+  async #boot(options, problems) {
+    await null; // let the caller add listeners before the first event
+    for (const message of problems) this.#error(message);
+    this.#webgpu = options.webgpu ?? (await probeWebGpu());
+    this.#applyDevice();
+    try {
+      await this.#selectCorpus(this.#settings.corpus, options.text ?? '');
+    } catch (err) {
+      this.#error(err.message);
+    }
+    try {
+      await this.#worker.booted;
+    } catch (err) {
+      this.#error(err.message, { action: 'boot' });
+      this.#setStatus('error');
+      throw err;
+    }
+    this.#emit('ready');
+  }
+
+  // ---------- events ----------
+  #emit(type, detail) {
+    if (!this.#destroyed) this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #error(message, extra = {}) {
+    this.#emit('error', { message, ...extra });
+  }
+
+  #setStatus(status) {
+    if (this.#status === status) return;
+    this.#status = status;
+    this.#emit('status', { status });
+  }
+
+  // ---------- what views read ----------
+  /** `idle` (also while paused), `training` (also while building), `done` or `error`. */
+  get status() { return this.#status; }
+  /** The current settings: `{corpus, preset, tokenizer, steps, device}` (device: auto|cpu|webgpu). */
+  get settings() { return { ...this.#settings }; }
+  /** The corpus text the next model is built from. */
+  get text() { return this.#text; }
+  /** Suggested prompt for the chosen corpus. */
+  get prompt() { return CORPORA[this.#settings.corpus]?.prompt ?? 'The '; }
+  /** `{device: "cpu"|"webgpu", note, webgpu: {available, fallback?, name?, why?}}` */
+  get device() { return { ...this.#device, webgpu: { ...this.#webgpu } }; }
+  /** SessionInfo of the reader's model, or null before there is one. */
+  get info() { return this.#info; }
+  /** `{kind: "built"}` or `{kind: "loaded", file}` for the current model; null without one. */
+  get origin() { return this.#origin; }
+  get training() { return this.#training; }
+  get paused() { return this.#paused; }
+  get building() { return this.#building; }
+  get destroyed() { return this.#destroyed; }
+  /** The current (or last) run: `{start, target, reason}` (reason: done|stopped|paused|null). */
+  get run() { return { ...this.#run }; }
+  /** Loss history of the current model: `train` and `val` as [step, loss] pairs. */
+  get history() { return this.#history; }
+  /** True when Train would continue the current model rather than build a new one. */
+  get canTrainMore() {
+    return !!this.#info && this.#info.step > 0 && this.#sameBuild();
+  }
+  /** Figures of the current run for display: step, target, tokens/s, ETA, mean first/last losses. */
+  get stats() {
+    const h = this.#history;
+    const recent = h.rates.slice(-10);
+    const sum = (key) => recent.reduce((a, r) => a + r[key], 0);
+    const seconds = Math.max(1e-9, sum('ms') / 1000);
+    const mean = (xs) => (xs.length ? xs.reduce((a, p) => a + p[1], 0) / xs.length : NaN);
+    const step = this.#info?.step ?? 0;
+    return {
+      step,
+      start: this.#run.start,
+      target: this.#run.target,
+      tokensPerSecond: recent.length ? sum('tokens') / seconds : NaN,
+      etaSeconds: recent.length ? (this.#run.target - step) / (sum('steps') / seconds) : NaN,
+      loss: mean(h.train.slice(-5)),
+      firstLoss: mean(h.train.slice(0, 5)),
+      lastLoss: h.train.at(-1)?.[1] ?? NaN,
+      valLoss: h.val.at(-1)?.[1] ?? NaN,
+    };
+  }
+
+  // ---------- settings ----------
+  /**
+   * Changes settings: any of `corpus` (a key of CORPORA), `text` (own text; implies corpus
+   * "own"), `preset`, `tokenizer`, `steps`, `device`. Throws an Error naming the valid values
+   * for an invalid one, and changes nothing then.
+   */
+  async set(changes) {
+    const next = { ...this.#settings };
+    for (const [key, value] of Object.entries(changes)) {
+      if (key === 'text') continue;
+      next[key] = checkSetting(key, value);
+    }
+    const typed = typeof changes.text === 'string';
+    if (typed && changes.corpus === undefined) next.corpus = 'own';
+    const changed = SETTINGS.filter((k) => next[k] !== this.#settings[k]);
+    this.#settings = next;
+    if (changed.includes('device')) this.#applyDevice();
+    if (typed && changes.corpus === undefined && !changed.includes('corpus')) {
+      // Typing into the own text: no `corpus` event per keystroke (panels read `text` when needed).
+      this.#text = changes.text;
+      this.#emit('settings', { settings: this.settings, changed: ['text'] });
+      return;
+    }
+    if (changed.includes('corpus') || typed) await this.#selectCorpus(next.corpus, changes.text);
+    if (changed.length) this.#emit('settings', { settings: this.settings, changed });
+  }
+
+  /** Loads corpus `key` (or takes `text` for "own") and announces it with a `corpus` event. */
+  async #selectCorpus(key, text) {
+    if (key === 'own') {
+      if (typeof text === 'string') this.#text = text;
+    } else {
+      this.#text = (await loadCorpus(key)) ?? '';
+    }
+    this.#emit('corpus', key);
+  }
+
+  #applyDevice() {
+    this.#device = chooseDevice(this.#settings.device, this.#webgpu);
+    this.#emit('device', { ...this.#device });
+  }
+
+  /** The build settings the current choice means (compared with the model's to decide rebuilds). */
+  #build() {
+    return { text: this.#text, preset: this.#settings.preset, tokenizer: this.#settings.tokenizer, device: this.#device.device };
+  }
+
+  #sameBuild() {
+    const a = this.#builtWith;
+    const b = this.#build();
+    return !!a && BUILD_KEYS.every((k) => a[k] === b[k]);
+  }
+
+  /** SessionOptions of a main model built from the current settings, merged with `extra` (how a
+   *  panel builds a comparable model of its own: an ablation, say). */
+  sessionOptions(extra = {}, steps = this.#settings.steps) {
+    return Playground.#options(this.#builtWith ?? this.#build(), steps, extra);
+  }
+
+  static #options(s, steps, extra = {}) {
+    const base = { corpus: s.text, preset: s.preset, tokenizer: s.tokenizer, device: s.device, training: { steps, evalBatches: 8 } };
+    return { ...base, ...extra, model: { ...(extra.model ?? {}) }, training: { ...base.training, ...(extra.training ?? {}) } };
+  }
+
+  /** Reports an error of the caller's (a view's) as an `error` event; without `panel` it also
+   *  sets the status to `error`, as a failed action of the playground's own would. */
+  reportError(message, extra = {}) {
+    this.#error(message, extra);
+    if (!extra.panel) this.#setStatus('error');
+  }
+
+  /** The reader has seen the error: the status goes back to `done` (with a model) or `idle`. */
+  dismissError() {
+    if (this.#status === 'error') this.#setStatus(this.#info ? 'done' : 'idle');
+  }
+
+  // ---------- the worker ----------
+  #startWorker() {
+    return new ModelWorker((err) => {
+      // A crash inside WebAssembly: the worker is unusable; start a fresh one (the model is gone).
+      if (this.#destroyed) return;
+      this.#worker.terminate('the model worker crashed');
+      this.#worker = this.#startWorker();
+      if (this.#training) this.#setTraining(false);
+      this.#paused = false;
+      this.#building = false;
+      this.#forget();
+      this.#setStatus('error');
+      this.#error(`${err.message} The model had to be discarded; press Train to start again.`, { action: 'crash' });
+    });
+  }
+
+  /** A request to the model worker (PROTOCOL.md); resolves with its result. */
+  call(type, fields, onEvent, transfer) {
+    if (this.#destroyed) return Promise.reject(new Error('this playground has been destroyed'));
+    return this.#worker.call(type, fields, onEvent, transfer);
+  }
+
+  // ---------- training ----------
+  async #buildModel() {
+    const s = this.#build();
+    const previous = this.#status;
+    this.#setStatus('training');
+    this.#building = true;
+    this.#emit('building', true);
+    let info;
+    try {
+      info = await this.call('init', { options: Playground.#options(s, this.#settings.steps) });
+    } catch (err) {
+      this.#building = false;
+      this.#emit('building', false);
+      this.#setStatus(previous);
+      if (s.device === 'webgpu' && /WebGPU/.test(err.message)) {
+        // The adapter was there but the device could not be created: fall back to the CPU.
+        this.#webgpu = { available: false, why: err.message.replace(/; use the CPU instead$/, '') };
+        if (this.#settings.device === 'webgpu') this.#settings.device = 'auto';
+        this.#applyDevice();
+        return this.#buildModel();
+      }
+      throw err;
+    }
+    this.#building = false;
+    this.#emit('building', false);
+    this.#adopt(info, s, { kind: 'built' });
+    return info;
+  }
+
+  #adopt(info, builtWith, origin) {
+    this.#info = info;
+    this.#builtWith = builtWith;
+    this.#origin = origin;
+    this.#history = { train: [], val: [], rates: [] };
+    this.#run = { start: info.step, target: info.step, reason: null };
+    this.#emit('model', info);
+  }
+
+  #forget() {
+    this.#info = null;
+    this.#builtWith = null;
+    this.#origin = null;
+    this.#history = { train: [], val: [], rates: [] };
+    this.#run = { start: 0, target: 0, reason: null };
+    this.#emit('model', null);
+  }
+
+  /**
+   * Trains the reader's model for `steps` more steps (default: the `steps` setting), building it
+   * first when there is none or the settings changed. Resolves `{step, reason}`; failures are
+   * reported as an `error` event and reject.
+   */
+  async train({ steps } = {}) {
+    try {
+      const n = checkSetting('steps', steps ?? this.#settings.steps);
+      if (this.#training || this.#building) throw new Error('training is already running: stop it first');
+      if (!this.#info || !this.#sameBuild()) {
+        this.#paused = false;
+        await this.#buildModel();
+      }
+      this.#run = { start: this.#info.step, target: this.#info.step + n, reason: null };
+    } catch (err) {
+      this.#error(err.message, { action: 'build' });
+      this.#setStatus('error');
+      throw err;
+    }
+    return this.#runTraining();
+  }
+
+  #setTraining(on) {
+    this.#training = on;
+    this.#emit('training', on);
+  }
+
+  async #runTraining() {
+    this.#paused = false;
+    this.#setTraining(true);
+    this.#setStatus('training');
+    const h = this.#history;
+    let result;
+    try {
+      const remaining = this.#run.target - this.#info.step;
+      const evalEvery = Math.max(10, Math.round((this.#run.target - this.#run.start) / 10));
+      result = await this.call('train', { steps: remaining, evalEvery }, (ev) => {
+        if (ev.type === 'progress') {
+          const first = ev.step - ev.losses.length;
+          ev.losses.forEach((l, i) => h.train.push([first + i + 1, l]));
+          h.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: ev.ms });
+          this.#info.step = ev.step;
+          const s = this.stats;
+          this.#emit('progress', { step: ev.step, loss: ev.losses.at(-1), target: this.#run.target, tokensPerSecond: s.tokensPerSecond });
+        } else if (ev.type === 'eval') {
+          h.val.push([ev.step, ev.val]);
+          this.#emit('eval', { step: ev.step, train: ev.train, val: ev.val });
+        }
+      });
+    } catch (err) {
+      this.#pausing = false;
+      this.#setTraining(false);
+      this.#error(err.message, { action: 'train' });
+      this.#setStatus('error');
+      if (this.#info) this.#emit('trained', this.#info);
+      throw err;
+    }
+    this.#info.step = result.step;
+    this.#training = false;
+    if (this.#pausing) {
+      this.#pausing = false;
+      this.#paused = true;
+      this.#run.reason = 'paused';
+      this.#setStatus('idle');
+    } else {
+      this.#run.reason = result.reason;
+      this.#setStatus('done');
+    }
+    this.#emit('training', false);
+    this.#emit('trained', this.#info);
+    return { step: result.step, reason: this.#run.reason };
+  }
+
+  /** Pauses a run (it can be resumed), or resumes a paused one. */
+  async pause() {
+    if (this.#paused) return this.resume();
+    if (!this.#training) return null;
+    this.#pausing = true;
+    return this.call('stop', { what: 'train' });
+  }
+
+  /** Continues a paused run towards its target. */
+  async resume() {
+    if (!this.#paused) return null;
+    return this.#runTraining().catch(() => null);
+  }
+
+  /** Ends the run (a paused one too); the model keeps what it learned. */
+  async stop() {
+    this.#pausing = false;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#run.reason = 'stopped';
+      this.#setStatus('done');
+      return { stopped: true };
+    }
+    return this.call('stop', { what: 'train' });
+  }
+
+  /** Forgets the model (the next Train builds a new one). */
+  reset() {
+    if (this.#training) throw new Error('stop training before starting a new model');
+    this.#paused = false;
+    this.#forget();
+    this.#setStatus('idle');
+  }
+
+  /** Builds an untrained model when there is none (panels that need one call this). */
+  async ensureModel() {
+    if (!this.#info) {
+      await this.#buildModel();
+      this.#setStatus('done');
+    }
+    return this.#info;
+  }
+
+  // ---------- save / load ----------
+  /** The model as a safetensors file: `{bytes, filename}`. */
+  async save() {
+    if (!this.#info) throw new Error('no model yet: press Train (or load a saved model) first');
+    const { bytes } = await this.call('save');
+    return { bytes, filename: `gpt-${this.#info.preset}-step${this.#info.step}.safetensors` };
+  }
+
+  /** Loads a safetensors file (`bytes`: ArrayBuffer, typed array, Blob or File) in place of the
+   *  current model, which is kept if the file cannot be loaded. */
+  async load(bytes, name = bytes?.name ?? 'model.safetensors') {
+    try {
+      // A copy: the buffer is transferred to the worker, and the caller's stays usable.
+      const buffer = bytes instanceof Blob ? await bytes.arrayBuffer()
+        : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice().buffer
+          : bytes.slice(0);
+      const options = { device: this.#device.device, corpus: this.#text, preset: this.#settings.preset };
+      const info = await this.call('load', { bytes: buffer, options }, null, [buffer]);
+      this.#paused = false;
+      this.#adopt(info, { ...this.#build(), preset: info.preset }, { kind: 'loaded', file: name });
+      this.#setStatus('done');
+      this.#emit('trained', info);
+      return info;
+    } catch (err) {
+      const message = `Could not load "${name}": ${err.message}. The current model is kept.`;
+      this.#error(message, { action: 'load' });
+      this.#setStatus('error');
+      throw new Error(message);
+    }
+  }
+
+  // ---------- generation ----------
+  /**
+   * Generates up to `maxTokens` tokens after `prompt` with the reader's model, calling
+   * `onToken(token)` for each (GeneratedToken: id, token, text so far, probabilities).
+   * Resolves `{text, reason}`.
+   */
+  async generate({ prompt = this.prompt, sampling = {}, maxTokens = 200 } = {}, onToken) {
+    await this.ensureModel();
+    return this.call('generate', { prompt, sampling, maxTokens }, (ev) => ev.type === 'token' && onToken?.(ev.token));
+  }
+
+  // ---------- panels ----------
+  /**
+   * Shows panel `name` (one of VIEWS: the setup cards `data`, `model`, `train`, `bar` and the
+   * explainer panels) in `element`, drawn from this playground's model. With `shadow` (the
+   * default) it lives in `element`'s shadow root with its own styles, untouched by the page's CSS;
+   * without, the caller links `stylesheets(name)` itself. Returns `{name, root, ready, destroy()}`.
+   */
+  mountPanel(element, name, { shadow = true, heading = true, number = null, hide = [] } = {}) {
+    if (this.#destroyed) throw new Error('this playground has been destroyed');
+    const view = findView(name);
+    const abort = new AbortController();
+    const id = ++mounts;
+    const container = shadow ? (element.shadowRoot ?? element.attachShadow({ mode: 'open' })) : element;
+    const links = shadow ? stylesheets(name).map((href) => Object.assign(document.createElement('link'), { rel: 'stylesheet', href })) : [];
+    const root = document.createElement('section');
+    root.className = `gpt-root card${view.wide ? ' wide' : ''}${view.setup ? '' : ' panel'}`;
+    root.dataset[view.setup ? 'card' : 'panel'] = name;
+    root.dataset.state = 'empty';
+    const title = document.createElement('h2');
+    title.className = 'gpt-title';
+    title.id = `gpt-${name}-${id}-title`;
+    if (number !== null) title.append(Object.assign(document.createElement('span'), { className: 'num', textContent: String(number) }), ' ');
+    title.append(view.title);
+    title.hidden = !heading;
+    root.setAttribute('aria-labelledby', title.id);
+    const status = Object.assign(document.createElement('p'), { className: 'panel-status', hidden: true });
+    status.setAttribute('role', 'status');
+    root.append(title, status);
+    if (shadow) container.replaceChildren(...links, root);
+    else container.append(root);
+
+    const sessions = new Set();
+    const ctx = this.#panelContext(name, root, abort.signal, id, sessions, new Set(hide));
+    let extra = null;
+    const loaded = links.map((l) => new Promise((ok) => { l.onload = ok; l.onerror = ok; }));
+    const ready = (async () => {
+      await Promise.all(loaded);
+      await this.ready.catch(() => {});
+      if (abort.signal.aborted) return;
+      try {
+        const module = await view.load();
+        if (abort.signal.aborted) return;
+        extra = (await module.mount(root, ctx)) ?? null;
+      } catch (err) {
+        root.dataset.state = 'error';
+        status.hidden = false;
+        status.textContent = `This panel failed to load: ${err.message}`;
+      }
+    })();
+    const handle = {
+      name,
+      root,
+      ready,
+      destroy: () => {
+        if (abort.signal.aborted) return;
+        abort.abort();
+        extra?.destroy?.();
+        for (const session of sessions) this.#worker.call('drop', { session }).catch(() => {});
+        if (shadow) container.replaceChildren();
+        else root.remove();
+        this.#mounts.delete(handle);
+      },
+    };
+    this.#mounts.add(handle);
+    return handle;
+  }
+
+  /** What a panel may use (panels/README.md). */
+  #panelContext(name, root, signal, id, sessions, hide) {
+    const pg = this;
+    // A panel's own worker sessions (ablations, a fine-tuned copy) get this mount's suffix, so two
+    // mounts of one panel never share them; they are dropped when the panel is destroyed.
+    const own = (session) => (session && session !== 'main' ? `${session}@${id}` : session);
+    return {
+      playground: pg,
+      name,
+      signal,
+      hide,
+      call(type, fields = {}, onEvent, transfer) {
+        const f = { ...fields };
+        if ('session' in f) f.session = own(f.session);
+        if (type === 'fork' && f.from) f.from = own(f.from);
+        if (['init', 'fork', 'load'].includes(type) && f.session && f.session !== 'main') sessions.add(f.session);
+        if (type === 'drop') sessions.delete(f.session);
+        return pg.call(type, f, onEvent, transfer);
+      },
+      get info() { return pg.info; },
+      get corpus() { return pg.text; },
+      get corpusKey() { return pg.settings.corpus; },
+      get prompt() { return pg.prompt; },
+      get training() { return pg.training; },
+      settings: () => ({ ...pg.#build(), corpus: pg.text }),
+      sessionOptions: (extra) => pg.sessionOptions(extra),
+      ensureModel: () => pg.ensureModel(),
+      loadCorpus,
+      showError: (message) => pg.#error(message, { panel: name, root }),
+      events: {
+        addEventListener: (type, fn, options) => pg.addEventListener(type, fn, { ...(typeof options === 'object' ? options : {}), signal }),
+        removeEventListener: (type, fn) => pg.removeEventListener(type, fn),
+      },
+    };
+  }
+
+  /** The panels mounted now (their handles). */
+  get panels() { return [...this.#mounts]; }
+
+  /** Ends the playground: destroys its panels, stops and terminates the worker (the model is
+   *  gone). Listeners added with `addEventListener` on this object are the caller's. */
+  destroy() {
+    if (this.#destroyed) return;
+    for (const handle of [...this.#mounts]) handle.destroy();
+    this.#destroyed = true;
+    this.#worker.terminate('this playground has been destroyed');
+  }
+}

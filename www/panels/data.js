@@ -1,0 +1,48 @@
+// The Data card: which text the model learns from (a bundled corpus, or the reader's own, typed,
+// pasted or uploaded), with its size.
+import { CORPORA, readTextFile } from '../lib/corpora.js';
+import { h, setState, uid } from './ui.js';
+
+export function mount(root, ctx) {
+  const pg = ctx.playground;
+  const pickId = uid('corpus');
+  const pick = h('select', { id: pickId, name: 'corpus', dataset: { role: 'corpus' } },
+    ...Object.entries(CORPORA).map(([key, c]) => h('option', { value: key }, c.label)));
+  const text = h('textarea', { rows: '7', spellcheck: 'false', 'aria-label': 'Corpus text', dataset: { role: 'corpus-text' } });
+  const upload = h('input', { type: 'file', accept: '.txt,text/plain', dataset: { role: 'upload' } });
+  const stats = h('span', { class: 'hint', dataset: { role: 'corpus-stats' } });
+  const picker = h('div', { class: 'data-picker' }, h('label', { for: pickId }, 'Corpus'), pick);
+  const uploadLabel = h('label', { class: 'file' }, 'Upload a text file ', upload);
+  picker.hidden = ctx.hide.has('corpus');
+  uploadLabel.hidden = ctx.hide.has('corpus');
+  root.append(picker, text, h('div', { class: 'row' }, uploadLabel, stats));
+
+  function show() {
+    const key = pg.settings.corpus;
+    const own = key === 'own';
+    pick.value = key;
+    text.readOnly = !own;
+    text.placeholder = own ? 'Paste or type the text to train on (a few thousand characters at least).' : '';
+    if (text.value !== pg.text) text.value = pg.text;
+    const lines = pg.text ? pg.text.split('\n').length : 0;
+    stats.textContent = `${pg.text.length.toLocaleString()} characters, ${lines.toLocaleString()} lines`;
+  }
+
+  pick.addEventListener('change', () => pg.set({ corpus: pick.value }).catch((err) => pg.reportError(err.message)));
+  text.addEventListener('input', () => pg.set({ text: text.value }));
+  upload.addEventListener('change', async () => {
+    const file = upload.files[0];
+    if (!file) return;
+    try {
+      await pg.set({ corpus: 'own', text: await readTextFile(file) });
+      pg.dismissError();
+    } catch (err) {
+      pg.reportError(err.message);
+    }
+    upload.value = '';
+  });
+  ctx.events.addEventListener('corpus', show);
+  ctx.events.addEventListener('settings', show);
+  show();
+  setState(root, 'ready');
+}

@@ -1,0 +1,61 @@
+// The Model card: the preset (size), the tokenizer and the device, and what was built from them.
+import { h, setState } from './ui.js';
+
+const PRESETS = [['tiny', 'tiny (2 layers, 32 wide)'], ['baby', 'baby (4 layers, 128 wide)'], ['small', 'small (6 layers, 192 wide)']];
+const TOKENIZERS = [['char', 'characters'], ['bpe', 'byte-level BPE, 512 tokens']];
+
+/** One line about a model: its shape, size, vocabulary, data and device. */
+export function describeModel(info) {
+  const c = info.config;
+  return `${info.preset}: ${c.n_layer} layers · ${c.n_head} heads · ${c.n_embd} wide · context ${c.block_size} · `
+    + `${info.paramCount.toLocaleString()} parameters · vocabulary ${info.vocabSize} (${info.tokenizer === 'char' ? 'characters' : 'BPE'}) · `
+    + `${(info.trainTokens ?? 0).toLocaleString()} training tokens · on ${info.device === 'webgpu' ? 'WebGPU' : 'the CPU'}`;
+}
+
+export function mount(root, ctx) {
+  const pg = ctx.playground;
+  const select = (role, options) => h('select', { name: role, dataset: { role } }, ...options.map(([value, label]) => h('option', { value }, label)));
+  const preset = select('preset', PRESETS);
+  const tokenizer = select('tokenizer', TOKENIZERS);
+  const device = select('device', [['auto', 'automatic'], ['webgpu', 'WebGPU'], ['cpu', 'CPU']]);
+  const info = h('p', { class: 'hint', dataset: { role: 'model-info' } }, 'The model is built when you press Train.');
+  const field = (label, input, part) => h('label', { hidden: ctx.hide.has(part) }, label, input);
+  root.append(h('div', { class: 'grid2' }, field('Preset', preset, 'preset'), field('Tokenizer', tokenizer, 'tokenizer'), field('Device', device, 'device')), info);
+
+  function showSettings() {
+    const s = pg.settings;
+    preset.value = s.preset;
+    tokenizer.value = s.tokenizer;
+    const gpu = pg.device.webgpu;
+    const option = device.querySelector('option[value=webgpu]');
+    option.disabled = !gpu.available;
+    option.textContent = gpu.available ? 'WebGPU' : 'WebGPU (not available here)';
+    device.value = s.device === 'webgpu' && !gpu.available ? 'auto' : s.device;
+  }
+
+  function showModel(note = '') {
+    const i = pg.info;
+    if (pg.building) info.textContent = 'Building the tokenizer and the model…';
+    else if (!i) info.textContent = note ? 'No model yet.' : 'The model is built when you press Train.';
+    else {
+      const origin = pg.origin?.kind === 'loaded' ? ` (loaded from ${pg.origin.file})` : '';
+      const frozen = i.trainable === false ? `. It can generate but not train: ${i.untrainable}.` : '';
+      info.textContent = `${describeModel(i)}${origin}${frozen}${note}`;
+    }
+  }
+
+  const change = (key, input) => input.addEventListener('change', () => pg.set({ [key]: input.value }).catch((err) => pg.reportError(err.message)));
+  change('preset', preset);
+  change('tokenizer', tokenizer);
+  change('device', device);
+  ctx.events.addEventListener('settings', showSettings);
+  ctx.events.addEventListener('device', showSettings);
+  ctx.events.addEventListener('building', () => showModel());
+  ctx.events.addEventListener('model', () => showModel());
+  ctx.events.addEventListener('error', (e) => {
+    if (e.detail.action === 'build') showModel(pg.info ? ' (the previous model is kept)' : '.');
+  });
+  showSettings();
+  showModel();
+  setState(root, 'ready');
+}

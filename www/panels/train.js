@@ -1,0 +1,152 @@
+// The Pre-train card: Train / Pause / Stop, the progress of the run, and the loss curves. The
+// device note says where the model trains and why.
+import { LossChart, smooth } from '../lib/chart.js';
+import { MAX_STEPS } from '../lib/state.js';
+import { h, setState } from './ui.js';
+
+const fmtTime = (s) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : '–');
+const fmt = (v) => (Number.isFinite(v) ? v.toFixed(3) : '–');
+
+/** Buttons of a training view (this card and the compact bar) kept in step with the playground. */
+export function trainButtons(pg, steps, signal) {
+  const b = {
+    train: h('button', { class: 'primary', dataset: { action: 'train' } }, 'Train'),
+    pause: h('button', { dataset: { action: 'pause' }, disabled: true }, 'Pause'),
+    stop: h('button', { dataset: { action: 'stop' }, disabled: true }, 'Stop'),
+  };
+  const quiet = (p) => p?.catch?.(() => {}); // failures are shown through the `error` event
+  b.train.addEventListener('click', async () => {
+    try {
+      await pg.set({ steps: steps.value });
+    } catch (err) {
+      pg.reportError(`${err.message[0].toUpperCase()}${err.message.slice(1)}.`);
+      return;
+    }
+    quiet(pg.train());
+  });
+  b.pause.addEventListener('click', () => quiet(pg.pause()));
+  b.stop.addEventListener('click', () => quiet(pg.stop()));
+  b.refresh = () => {
+    const running = pg.training || pg.paused;
+    b.train.disabled = pg.training || pg.building;
+    b.train.textContent = pg.canTrainMore ? 'Train more' : 'Train';
+    b.pause.disabled = !running;
+    b.pause.textContent = pg.paused ? 'Resume' : 'Pause';
+    b.stop.disabled = !running;
+  };
+  for (const type of ['status', 'training', 'model', 'settings', 'building', 'device', 'corpus', 'trained']) pg.addEventListener(type, b.refresh, { signal });
+  b.refresh();
+  return b;
+}
+
+/** The steps input, kept in step with the `steps` setting. */
+export function stepsInput(pg, signal) {
+  const steps = h('input', { name: 'steps', type: 'number', min: '1', max: String(MAX_STEPS), value: String(pg.settings.steps), dataset: { role: 'steps' } });
+  steps.addEventListener('change', () => pg.set({ steps: steps.value }).catch(() => {}));
+  pg.addEventListener('settings', () => { if (steps.getRootNode().activeElement !== steps) steps.value = String(pg.settings.steps); }, { signal });
+  return steps;
+}
+
+/** The run's progress as text, plus machine-readable figures on `element.dataset` (README). */
+export function showStats(pg, element) {
+  const s = pg.stats;
+  const run = pg.run;
+  Object.assign(element.dataset, {
+    step: String(s.step),
+    tokensPerSecond: String(Number.isFinite(s.tokensPerSecond) ? Math.round(s.tokensPerSecond) : ''),
+    firstLoss: String(Number.isFinite(s.firstLoss) ? s.firstLoss : ''),
+    loss: String(Number.isFinite(s.loss) ? s.loss : ''),
+    valLoss: String(Number.isFinite(s.valLoss) ? s.valLoss : ''),
+  });
+  if (!pg.info) return 'Not trained yet.';
+  if (pg.origin?.kind === 'loaded' && !pg.history.train.length) return `Loaded a model trained for ${s.step} steps.`;
+  if (!pg.history.train.length) return 'Step 0: untrained (the generator produces noise).';
+  const ending = run.reason ? ` · ${run.reason}` : '';
+  return `Step ${s.step} of ${s.target} · ${Number.isFinite(s.tokensPerSecond) ? Math.round(s.tokensPerSecond).toLocaleString() : '–'} tokens/s · `
+    + `ETA ${pg.training ? fmtTime(s.etaSeconds) : fmtTime(0)} · loss ${fmt(s.lastLoss)}`
+    + (Number.isFinite(s.valLoss) ? ` · validation ${fmt(s.valLoss)}` : '') + ending;
+}
+
+export function mount(root, ctx) {
+  const pg = ctx.playground;
+  const { signal, hide } = ctx;
+  const note = h('p', { class: 'device-note', dataset: { role: 'device-note' }, role: 'status' });
+  const steps = stepsInput(pg, signal);
+  const b = trainButtons(pg, steps, signal);
+  const reset = h('button', { dataset: { action: 'reset' }, disabled: true, title: 'Forget the model and start over' }, 'New model');
+  const save = h('button', { dataset: { action: 'save' }, disabled: true }, 'Save model');
+  const load = h('input', { type: 'file', accept: '.safetensors', dataset: { role: 'load' } });
+  const progress = h('progress', { max: '1', value: '0', dataset: { role: 'progress' }, 'aria-label': 'Training progress' });
+  const stats = h('p', { class: 'stats', dataset: { role: 'train-stats' } }, 'Not trained yet.');
+  const canvas = h('canvas', { class: 'chart', dataset: { role: 'loss-chart' }, role: 'img', 'aria-label': 'Training and validation loss per step' });
+  const legend = h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss (smoothed) ', h('span', { class: 'swatch val' }), ' validation loss');
+  const stepsLabel = h('label', { class: 'steps', hidden: hide.has('steps') }, 'Steps ', steps);
+  const loadLabel = h('label', { class: 'file small', hidden: hide.has('save') }, 'Load model ', load);
+  save.hidden = hide.has('save');
+  canvas.hidden = hide.has('chart');
+  legend.hidden = hide.has('chart');
+  root.append(note, h('div', { class: 'row buttons' }, stepsLabel, b.train, b.pause, b.stop, reset, save, loadLabel), progress, stats, canvas, legend);
+
+  const chart = new LossChart(canvas, { signal });
+  let frame = 0;
+  function draw() {
+    frame = 0;
+    const css = getComputedStyle(root);
+    const h2 = pg.history;
+    chart.setSeries([
+      { label: 'train', color: css.getPropertyValue('--accent'), points: smooth(h2.train) },
+      { label: 'val', color: css.getPropertyValue('--accent-2'), points: h2.val },
+    ]);
+    const s = pg.stats;
+    progress.max = Math.max(1, s.target - s.start);
+    progress.value = pg.info ? s.step - s.start : 0;
+    stats.textContent = showStats(pg, stats);
+  }
+  // At most one redraw per frame, however fast the worker reports.
+  const redraw = () => { frame ||= requestAnimationFrame(draw); };
+  signal.addEventListener('abort', () => cancelAnimationFrame(frame), { once: true });
+
+  function refresh() {
+    b.refresh();
+    reset.disabled = !pg.info || pg.training;
+    save.disabled = !pg.info || pg.training;
+  }
+  function showDevice() {
+    const d = pg.device;
+    note.textContent = d.note;
+    note.classList.toggle('cpu', d.device === 'cpu');
+  }
+
+  reset.addEventListener('click', () => {
+    try {
+      pg.reset();
+    } catch (err) {
+      pg.reportError(err.message);
+    }
+  });
+  save.addEventListener('click', async () => {
+    try {
+      const { bytes, filename } = await pg.save();
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      h('a', { href: url, download: filename }).click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      pg.reportError(err.message);
+    }
+  });
+  load.addEventListener('change', () => {
+    const file = load.files[0];
+    if (file) pg.load(file).catch(() => {});
+    load.value = '';
+  });
+  for (const type of ['status', 'training', 'model', 'building', 'trained']) ctx.events.addEventListener(type, refresh);
+  // Progress arrives many times a second: one redraw per frame. A change of model or status is
+  // drawn at once, so the figures (data-step, …) are current when `status` changes.
+  for (const type of ['progress', 'eval']) ctx.events.addEventListener(type, redraw);
+  for (const type of ['model', 'trained', 'status', 'training']) ctx.events.addEventListener(type, draw);
+  ctx.events.addEventListener('device', showDevice);
+  showDevice();
+  refresh();
+  draw();
+  setState(root, 'ready');
+}

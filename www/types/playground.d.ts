@@ -1,0 +1,160 @@
+// TypeScript declarations of the playground's module API (lib/playground.js) and its custom
+// elements (lib/elements.js). The model's own value types (SessionInfo, GeneratedToken, …) come
+// from the wasm package's generated declarations, so the two cannot drift apart.
+import type { GeneratedToken, SamplingOptions, SessionInfo } from '../pkg/gpt_wasm.js';
+
+export type { GeneratedToken, SamplingOptions, SessionInfo };
+
+/** A bundled corpus, or "own" (the reader's text). */
+export type CorpusKey = 'names' | 'moby' | 'sotu' | 'dialogue' | 'own';
+export type Preset = 'tiny' | 'baby' | 'small';
+export type TokenizerKind = 'char' | 'bpe';
+export type DevicePreference = 'auto' | 'cpu' | 'webgpu';
+export type Status = 'idle' | 'training' | 'done' | 'error';
+/** The setup cards and the explainer panels a playground can show. */
+export type PanelName =
+  | 'data' | 'model' | 'train' | 'bar'
+  | 'tokenizer' | 'embedding' | 'attention' | 'mask' | 'residual' | 'finetune' | 'generation' | 'scale';
+/** Parts an embed can hide with `NAME_hide` (URL parameter or attribute). */
+export type Hideable = 'data' | 'model' | 'train' | 'chart' | 'corpus' | 'preset' | 'tokenizer' | 'device' | 'steps' | 'save' | 'title';
+
+/** The settings a model is built and trained from. */
+export interface Settings {
+  corpus: CorpusKey;
+  preset: Preset;
+  tokenizer: TokenizerKind;
+  /** Steps per press of Train, 1 to 100,000. */
+  steps: number;
+  device: DevicePreference;
+}
+
+export interface PlaygroundOptions extends Partial<Record<keyof Settings, string | number>> {
+  /** The reader's own corpus (with `corpus: "own"`). */
+  text?: string;
+  /** A `probeWebGpu()` result, to skip the probe. */
+  webgpu?: WebGpuProbe;
+}
+
+export interface WebGpuProbe { available: boolean; fallback?: boolean; name?: string; why?: string }
+
+export interface DeviceChoice { device: 'cpu' | 'webgpu'; note: string; webgpu: WebGpuProbe }
+
+export interface RunStats {
+  step: number; start: number; target: number;
+  tokensPerSecond: number; etaSeconds: number;
+  /** Mean of the last five training losses. */
+  loss: number;
+  /** Mean of the first five training losses of the current model. */
+  firstLoss: number;
+  lastLoss: number;
+  valLoss: number;
+}
+
+export interface PlaygroundEventMap {
+  ready: CustomEvent<undefined>;
+  status: CustomEvent<{ status: Status }>;
+  settings: CustomEvent<{ settings: Settings; changed: (keyof Settings)[] }>;
+  corpus: CustomEvent<CorpusKey>;
+  device: CustomEvent<{ device: 'cpu' | 'webgpu'; note: string }>;
+  building: CustomEvent<boolean>;
+  model: CustomEvent<SessionInfo | null>;
+  progress: CustomEvent<{ step: number; loss: number; target: number; tokensPerSecond: number }>;
+  eval: CustomEvent<{ step: number; train: number; val: number }>;
+  trained: CustomEvent<SessionInfo>;
+  error: CustomEvent<{ message: string; action?: string; panel?: PanelName; root?: HTMLElement }>;
+}
+
+/** A panel shown by `mountPanel`. */
+export interface PanelHandle {
+  name: PanelName;
+  /** The panel's root `<section data-panel=NAME>` (or `data-card` for setup cards); its
+   *  `dataset.state` is empty | busy | ready | error and `panelData` holds what it drew. */
+  root: HTMLElement & { panelData?: unknown };
+  /** Resolves once the panel has drawn what it can. */
+  ready: Promise<void>;
+  /** Removes the panel, its listeners and observers, and the worker sessions it made. */
+  destroy(): void;
+}
+
+export interface MountOptions {
+  /** In `element`'s shadow root with its own styles (default true). */
+  shadow?: boolean;
+  /** Show the panel's heading (default true). */
+  heading?: boolean;
+  /** A number before the heading. */
+  number?: number | null;
+  hide?: Hideable[];
+}
+
+/** One reader's model in its own Web Worker, and the panels that show it. */
+export declare class Playground extends EventTarget {
+  constructor(options?: PlaygroundOptions);
+  readonly ready: Promise<void>;
+  readonly status: Status;
+  readonly settings: Settings;
+  readonly text: string;
+  readonly prompt: string;
+  readonly device: DeviceChoice;
+  readonly info: SessionInfo | null;
+  readonly origin: { kind: 'built' } | { kind: 'loaded'; file: string } | null;
+  readonly training: boolean;
+  readonly paused: boolean;
+  readonly building: boolean;
+  readonly destroyed: boolean;
+  readonly run: { start: number; target: number; reason: 'done' | 'stopped' | 'paused' | null };
+  readonly history: { train: [number, number][]; val: [number, number][] };
+  readonly canTrainMore: boolean;
+  readonly stats: RunStats;
+  readonly panels: PanelHandle[];
+  set(changes: Partial<Settings> & { text?: string }): Promise<void>;
+  train(options?: { steps?: number }): Promise<{ step: number; reason: 'done' | 'stopped' | 'paused' }>;
+  pause(): Promise<unknown>;
+  resume(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  reset(): void;
+  ensureModel(): Promise<SessionInfo>;
+  save(): Promise<{ bytes: Uint8Array; filename: string }>;
+  load(bytes: ArrayBuffer | ArrayBufferView | Blob, name?: string): Promise<SessionInfo>;
+  generate(options?: { prompt?: string; sampling?: SamplingOptions; maxTokens?: number }, onToken?: (token: GeneratedToken) => void): Promise<{ text: string; reason: 'done' | 'stopped' }>;
+  call(type: string, fields?: Record<string, unknown>, onEvent?: (event: Record<string, unknown>) => void, transfer?: Transferable[]): Promise<any>;
+  sessionOptions(extra?: Record<string, unknown>, steps?: number): Record<string, unknown>;
+  mountPanel(element: HTMLElement, name: PanelName, options?: MountOptions): PanelHandle;
+  reportError(message: string, extra?: { panel?: PanelName }): void;
+  dismissError(): void;
+  destroy(): void;
+  addEventListener<K extends keyof PlaygroundEventMap>(type: K, listener: (event: PlaygroundEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+}
+
+/** How many model workers this page runs now (one per playground). */
+export declare function liveWorkers(): number;
+/** Reads settings from URL parameters or attributes: `get(name)` returns the value or null. */
+export declare function readState(get: (name: string) => string | null): {
+  state: Settings & { autotrain: boolean; panels: string | null; hide: Hideable[] };
+  problems: string[];
+};
+export declare const DEFAULTS: Readonly<Settings & { autotrain: boolean; panels: null; hide: readonly Hideable[] }>;
+export declare const CORPORA: Record<CorpusKey, { file?: string; label: string; prompt: string }>;
+export declare function readTextFile(file: File): Promise<string>;
+
+/** `<gpt-playground>`: attributes corpus, preset, tokenizer, steps, device, autotrain, panels,
+ *  layout ("cards" | "bar") and NAME_hide, as the URL parameters. */
+export declare class GptPlaygroundElement extends HTMLElement {
+  /** The Playground behind the element; null while it is not in the page. */
+  readonly playground: Playground | null;
+  readonly ready: Promise<void>;
+  destroy(): void;
+}
+
+/** `<gpt-panel name="…" playground="ID">`: one panel of a playground on the page. */
+export declare class GptPanelElement extends HTMLElement {
+  readonly panel: (HTMLElement & { panelData?: unknown }) | null;
+  readonly ready: Promise<void>;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'gpt-playground': GptPlaygroundElement;
+    'gpt-panel': GptPanelElement;
+  }
+}
