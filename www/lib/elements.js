@@ -8,7 +8,7 @@
 import { Playground } from './playground.js';
 import { errorBox } from './alerts.js';
 import { readState } from './state.js';
-import { choosePanels, stylesheets } from '../panels/index.js';
+import { choosePanels, findView, stylesheets } from '../panels/index.js';
 
 const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device'];
 
@@ -159,10 +159,16 @@ export class GptPanelElement extends HTMLElement {
   attach() {
     if (this.#handle || !this.isConnected) return;
     const name = this.getAttribute('name');
-    const found = this.#find();
-    if (found.error || !name) {
+    let problem = name ? null : 'say which panel with name="…" (for example name="attention")';
+    try {
+      if (name) findView(name);
+    } catch (err) {
+      problem = err.message;
+    }
+    const found = problem ? {} : this.#find();
+    if (problem || found.error) {
       waiting.delete(this);
-      this.#message(found.error ?? 'say which panel with name="…" (for example name="attention")', 'error');
+      this.#message(problem ?? found.error, 'error');
       return;
     }
     const pg = found.el?.playground;

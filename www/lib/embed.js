@@ -47,9 +47,12 @@ const el = document.createElement('gpt-playground');
 for (const key of ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'layout']) if (params.has(key)) el.setAttribute(key, params.get(key));
 const { chosen, setup, unknown } = choosePanels(state.panels ?? '');
 el.setAttribute('panels', chosen.map((p) => p.name).join(','));
-// An embed shows the Train card and its panels; the data and model cards only when named.
+// An embed shows the Train card and its panels; the data and model cards only when named. Panels
+// that need no trained model (the tokenizer, the scale chart) come without the Train card too.
 const hide = new Set(state.hide);
 for (const card of ['data', 'model']) if (!setup.includes(card)) hide.add(card);
+const modelFree = new Set(['tokenizer', 'scale']);
+if (chosen.length && chosen.every((p) => modelFree.has(p.name)) && !setup.includes('train')) hide.add('train');
 for (const part of hide) el.setAttribute(`${part}_hide`, '');
 for (const [param, prop] of [['accent', '--gpt-accent'], ['background', '--gpt-background']]) {
   if (colour(params.get(param))) el.style.setProperty(prop, params.get(param));
