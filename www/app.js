@@ -10,12 +10,18 @@ import { PANELS, choosePanels, stylesheets } from './panels/index.js';
 const params = new URLSearchParams(location.search);
 const { state } = readState((k) => params.get(k));
 // Settings problems in the URL (an unknown preset, say) come back as `error` events.
-const pg = new Playground(Object.fromEntries(params));
+// The reader's run is kept in this browser (IndexedDB), so a reload can resume it.
+// The first value of each parameter, as URLSearchParams.get (and readState above) read it.
+const first = Object.fromEntries([...new Set(params.keys())].map((k) => [k, params.get(k)]));
+const pg = new Playground({ ...first, autosave: 'main' });
 const main = document.querySelector('main');
+// For automation and tests: the page's Playground, on its <main> (a property, not a global).
+main.playground = pg;
 
 // Automation contract (README): body[data-status], body[data-ready], [data-role=error].
 pg.addEventListener('status', (e) => { document.body.dataset.status = e.detail.status; });
-document.querySelector('footer').before(errorBox(pg, { className: 'gpt-root gpt-error page-error' }));
+// The playground's own errors; a panel shows its own.
+document.querySelector('footer').before(errorBox(pg, { className: 'gpt-root gpt-error page-error', accept: (d) => !d.panel }));
 
 /** The settings in the address bar, so a reload or a shared link gives the same playground. */
 function syncUrl() {

@@ -4,11 +4,13 @@
 import { h } from '../panels/ui.js';
 
 /** An alert element showing `pg`'s `error` events that `accept(detail)` keeps, until dismissed,
- *  a new run starts or a new model arrives. Listeners end with `signal`. */
-export function errorBox(pg, { accept = () => true, signal, className = 'gpt-error' } = {}) {
-  const text = h('span', { dataset: { role: 'error' }, role: 'alert' });
+ *  a new run starts or a new model arrives. Listeners end with `signal`. `role` names the text
+ *  (`data-role`) and, with `-box`, the alert; dismissing a playground's own error (not a
+ *  panel's) also takes the playground out of its `error` status. */
+export function errorBox(pg, { accept = () => true, signal, className = 'gpt-error', role = 'error', panel = false } = {}) {
+  const text = h('span', { dataset: { role }, role: 'alert' });
   const close = h('button', { class: 'close', dataset: { action: 'dismiss' }, 'aria-label': 'Dismiss the error' }, '×');
-  const box = h('div', { class: className, dataset: { role: 'error-box' }, hidden: true }, text, close);
+  const box = h('div', { class: className, dataset: { role: `${role}-box` }, hidden: true }, text, close);
   const hide = () => {
     box.hidden = true;
     text.textContent = '';
@@ -22,7 +24,7 @@ export function errorBox(pg, { accept = () => true, signal, className = 'gpt-err
   pg.addEventListener('model', (e) => { if (e.detail) hide(); }, { signal });
   close.addEventListener('click', () => {
     hide();
-    pg.dismissError();
+    if (!panel) pg.dismissError();
   });
   return box;
 }

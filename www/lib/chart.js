@@ -1,19 +1,30 @@
 // A small loss chart on a canvas: training loss (every step, smoothed) and validation loss
 // (at each evaluation). Plain canvas: a charting library would add more than this file.
 export class LossChart {
-  /** `signal` (optional) ends the chart's resize observer, e.g. a panel's ctx.signal. */
-  constructor(canvas, { signal } = {}) {
+  /** `signal` (optional) ends the chart's resize observer, e.g. a panel's ctx.signal;
+   *  `summary` (optional) is an element that gets the chart's text alternative: a sentence per
+   *  series (first, last and lowest value), which the canvas names with aria-describedby. */
+  constructor(canvas, { signal, summary } = {}) {
     this.canvas = canvas;
     this.series = [];
+    this.summary = summary ?? null;
+    if (summary) {
+      summary.id ||= `gpt-chart-summary-${++charts}`;
+      canvas.setAttribute('aria-describedby', summary.id);
+    }
     const observer = new ResizeObserver(() => this.draw());
     observer.observe(canvas);
     signal?.addEventListener('abort', () => observer.disconnect(), { once: true });
   }
 
-  /** `series`: [{label, color, points: [[step, loss], ...], dashed?}] */
+  /** `series`: [{label, color, points: [[step, loss], ...], dashed? or dash: [on, off, …],
+   *  markers?, band?}]; `band`:
+   *  [[step, low, high], ...] drawn as a light area behind the line. Series differ by dash and
+   *  markers as well as colour, for readers who cannot tell the colours apart. */
   setSeries(series) {
     this.series = series;
     this.draw();
+    if (this.summary) this.summary.textContent = describeSeries(series);
   }
 
   draw() {
@@ -32,6 +43,7 @@ export class LossChart {
     const grid = style.getPropertyValue('--grid') || '#ddd';
     ctx.font = '12px system-ui, sans-serif';
     const all = this.series.flatMap((s) => s.points);
+    for (const s of this.series) for (const [px, lo, hi] of s.band ?? []) all.push([px, lo], [px, hi]);
     const pad = { l: 44, r: 12, t: 10, b: 24 };
     if (all.length === 0) {
       ctx.fillStyle = fg;
@@ -81,14 +93,25 @@ export class LossChart {
     }
 
     for (const s of this.series) {
+      if (s.band?.length) {
+        ctx.globalAlpha = 0.18;
+        ctx.fillStyle = s.color;
+        ctx.beginPath();
+        s.band.forEach(([px, , hi], i) => (i ? ctx.lineTo(x(px), y(hi)) : ctx.moveTo(x(px), y(hi))));
+        for (let i = s.band.length - 1; i >= 0; i--) ctx.lineTo(x(s.band[i][0]), y(s.band[i][1]));
+        ctx.closePath();
+        ctx.fill();
+        ctx.globalAlpha = 1;
+      }
       if (s.points.length === 0) continue;
       ctx.strokeStyle = s.color;
       ctx.lineWidth = 2;
-      ctx.setLineDash(s.dashed ? [5, 4] : []);
+      ctx.setLineDash(s.dash ?? (s.dashed ? [5, 4] : []));
       ctx.beginPath();
       s.points.forEach(([px, py], i) => (i ? ctx.lineTo(x(px), y(py)) : ctx.moveTo(x(px), y(py))));
       ctx.stroke();
-      if (s.points.length < 3) {
+      ctx.setLineDash([]);
+      if (s.points.length < 3 || (s.markers && s.points.length <= 60)) {
         for (const [px, py] of s.points) {
           ctx.beginPath();
           ctx.arc(x(px), y(py), 3, 0, Math.PI * 2);
@@ -99,6 +122,23 @@ export class LossChart {
     }
     ctx.setLineDash([]);
   }
+}
+
+let charts = 0;
+
+/** One sentence per series: where it starts, where it ends and its lowest value. */
+export function describeSeries(series) {
+  const f = (v) => (Number.isFinite(v) ? v.toFixed(3) : '–');
+  const parts = series.filter((s) => s.points.length).map((s) => {
+    const first = s.points[0];
+    const last = s.points.at(-1);
+    let low = first;
+    for (const p of s.points) if (p[1] < low[1]) low = p;
+    return s.points.length === 1
+      ? `${s.label}: ${f(first[1])} at step ${first[0]}.`
+      : `${s.label}: ${f(first[1])} at step ${first[0]}, ${f(last[1])} at step ${last[0]}, lowest ${f(low[1])} at step ${low[0]}.`;
+  });
+  return parts.length ? parts.join(' ') : 'No values yet.';
 }
 
 /** Exponential moving average of [step, loss] points (the raw per-step loss is noisy). */

@@ -1,5 +1,5 @@
 // Promise wrapper around the worker's message schema (../PROTOCOL.md). One ModelWorker is one
-// Web Worker holding one WebAssembly instance; a Playground owns exactly one.
+// Web Worker holding one WebAssembly instance; a Playground owns exactly one at a time.
 
 let live = 0;
 /** How many model workers are running in this page (tests check that panels share one). */
@@ -16,13 +16,20 @@ function startWorker(url) {
 }
 
 export class ModelWorker {
-  /** `onFatal(err)` is called when the worker crashed after it booted (a trap inside WebAssembly,
-   *  an uncaught error); every pending call has then been rejected. */
-  constructor(onFatal) {
+  /**
+   * `onFatal(err)`: the worker crashed after it booted (a trap inside WebAssembly, an uncaught
+   * error) or stopped answering; every pending call has then been rejected. `onSignal(msg)`:
+   * a message the worker sends on its own (`device-lost`, `gpu-error`). `heartbeat`: how often
+   * (ms) to ask a quiet worker whether it is alive, and how long (ms) a silent worker may keep a
+   * call waiting before it counts as hung.
+   */
+  constructor(onFatal, { onSignal, heartbeat = { every: 2000, deadline: 30_000 } } = {}) {
     this.onFatal = onFatal;
+    this.onSignal = onSignal;
     this.pending = new Map();
     this.nextId = 1;
     this.alive = true;
+    this.heard = performance.now();
     live++;
     this.worker = startWorker(new URL('./worker.js', import.meta.url));
     this.up = false; // booted: a failure from now on is a crash, not a failed start
@@ -36,19 +43,49 @@ export class ModelWorker {
     // Nobody may be waiting on `booted` yet: a failed boot must not be an unhandled rejection.
     this.booted.catch(() => {});
     this.worker.onmessage = (e) => this.receive(e.data);
+    // A message that could not be read names no request: fail every pending call rather than
+    // leave one waiting forever.
+    this.worker.onmessageerror = () => this.failAll(new Error('a reply from the model worker could not be read'));
     this.worker.onerror = (e) => {
       e.preventDefault?.();
-      const err = new Error(this.up ? `the model worker crashed: ${e.message ?? 'unknown error'}` : `the model worker failed to start: ${e.message ?? 'unknown error'}`);
-      this.bootReject(err);
-      this.failAll(err);
-      if (this.up) this.onFatal?.(err);
+      this.fail(this.up ? `the model worker crashed: ${e.message ?? 'unknown error'}` : `the model worker failed to start: ${e.message ?? 'unknown error'}`);
     };
+    this.timer = setInterval(() => this.#listen(heartbeat), heartbeat.every);
+  }
+
+  /** Pings a quiet worker; declares it hung when calls wait and nothing was heard for too long. */
+  #listen({ every, deadline }) {
+    if (!this.up || !this.alive) return;
+    const quiet = performance.now() - this.heard;
+    if (quiet > deadline && this.pending.size > 0) {
+      this.fail(`the model worker stopped answering (nothing for ${Math.round(quiet / 1000)} s)`);
+    } else if (quiet > every) {
+      const id = this.nextId++;
+      this.worker.postMessage({ id, type: 'ping' });
+    }
+  }
+
+  /** The worker is broken: reject what waits, and tell the owner (after boot). */
+  fail(message) {
+    const err = new Error(message);
+    this.bootReject(err);
+    this.failAll(err);
+    if (this.up && this.alive) this.onFatal?.(err);
   }
 
   receive(msg) {
+    this.heard = performance.now();
+    if (msg.type === 'messageerror') {
+      this.failAll(new Error(msg.message));
+      return;
+    }
     if (msg.type === 'boot') {
       if (msg.ok) this.bootResolve();
       else this.bootReject(new Error(msg.message));
+      return;
+    }
+    if (msg.type === 'device-lost' || msg.type === 'gpu-error') {
+      this.onSignal?.(msg);
       return;
     }
     const call = this.pending.get(msg.id);
@@ -60,6 +97,7 @@ export class ModelWorker {
       this.pending.delete(msg.id);
       const err = new Error(msg.message);
       err.fatal = msg.fatal;
+      if (msg.code) err.code = msg.code;
       call.reject(err);
       if (msg.fatal) this.onFatal?.(err);
     } else {
@@ -87,6 +125,7 @@ export class ModelWorker {
     if (!this.alive) return;
     this.alive = false;
     live--;
+    clearInterval(this.timer);
     this.worker.terminate();
     this.bootReject(new Error(reason));
     this.failAll(new Error(reason));

@@ -45,6 +45,8 @@ export class GptPlaygroundElement extends HTMLElement {
     const get = (name) => this.getAttribute(name);
     const { state } = readState(get);
     const options = Object.fromEntries(SETTINGS.filter((k) => this.hasAttribute(k)).map((k) => [k, get(k)]));
+    // `autosave="KEY"` keeps the reader's run in this browser under KEY (resumable after a reload).
+    if (this.hasAttribute('autosave')) options.autosave = get('autosave') || this.id || 'element';
     this.#pg = new Playground(options);
     this.#abort = new AbortController();
     const shadow = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
@@ -56,8 +58,8 @@ export class GptPlaygroundElement extends HTMLElement {
     const layout = document.createElement('div');
     layout.className = 'gpt-theme gpt-layout';
     layout.part = 'layout';
-    // The playground's own errors, and those of the panels inside it (a <gpt-panel> shows its own).
-    const errors = errorBox(this.#pg, { signal: this.#abort.signal, accept: (d) => !d.panel || this.#mounts.some((m) => m.root === d.root) });
+    // The playground's own errors (each panel shows its own).
+    const errors = errorBox(this.#pg, { signal: this.#abort.signal, accept: (d) => !d.panel });
     shadow.replaceChildren(...links, layout);
     playgrounds.add(this);
     this.#ready = (async () => {
@@ -107,7 +109,6 @@ export class GptPanelElement extends HTMLElement {
 
   #handle = null;
   #owner = null;
-  #abort = null;
 
   /** The mounted panel's root element (its `panelData` holds the numbers it drew). */
   get panel() { return this.#handle?.root ?? null; }
@@ -186,16 +187,11 @@ export class GptPanelElement extends HTMLElement {
     }
     this.#owner = found.el;
     this.#owner.adopt(this);
-    this.#abort = new AbortController();
-    const root = this.#handle.root;
-    // This panel's own errors stay in this panel.
-    this.shadowRoot.append(errorBox(pg, { signal: this.#abort.signal, accept: (d) => d.root === root, className: 'gpt-root gpt-error' }));
   }
 
   /** @internal the panel leaves its playground (removed, or the playground ended). */
   detach() {
     waiting.delete(this);
-    this.#abort?.abort();
     this.#handle?.destroy();
     this.#handle = null;
     this.#owner?.release(this);

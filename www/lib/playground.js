@@ -6,21 +6,28 @@ import { ModelWorker, liveWorkers } from './client.js';
 import { CORPORA, loadCorpus, readTextFile } from './corpora.js';
 import { chooseDevice, probeWebGpu } from './device.js';
 import { DEFAULTS, checkSetting, readState } from './state.js';
+import { History } from './history.js';
+import { deleteRun, getRun, putRun } from './store.js';
 import { findView, stylesheets, VIEWS } from '../panels/index.js';
+import { errorBox } from './alerts.js';
 
 export { CORPORA, DEFAULTS, VIEWS, liveWorkers, readState, readTextFile };
 
 const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device'];
+/** Largest model file `load` reads (the small preset's checkpoint is about 11 MB). */
+export const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 // What a model is built from: a change to any of these needs a new model.
 const BUILD_KEYS = ['text', 'preset', 'tokenizer', 'device'];
 let mounts = 0; // numbers panel mounts, so each one's worker sessions get their own names
+let playgrounds = 0;
 
 /**
  * One playground: a reader's model in its own worker, and the panels that show it.
  *
  * Events (CustomEvent; `detail` in brackets): `ready`, `status` ({status}), `settings`
  * ({settings, changed}), `corpus` (key), `device` ({device, note}), `building` (bool), `training`
- * (bool: a run started or ended), `model`
+ * (bool: a run started or ended), `saved` ({step, savedAt} after a run was kept in this browser;
+ * null after it was forgotten), `model`
  * (SessionInfo or null), `progress` ({step, loss, target, tokensPerSecond}), `eval` ({step, train,
  * val}), `trained` (SessionInfo, after every run: done, stopped or paused), `error` ({message,
  * action?, panel?}).
@@ -29,6 +36,7 @@ export class Playground extends EventTarget {
   #worker;
   #settings;
   #text = '';
+  #corpusVersion = 0; // counts changes of the corpus text, so the worker can keep it by id
   #webgpu = { available: false, why: 'WebGPU was not checked yet' };
   #device = { device: 'cpu', note: 'Checking for WebGPU…' };
   #info = null;
@@ -40,9 +48,20 @@ export class Playground extends EventTarget {
   #pausing = false;
   #building = false;
   #run = { start: 0, target: 0, reason: null };
-  #history = { train: [], val: [], rates: [] };
+  #history = Playground.#emptyHistory();
   #mounts = new Set();
   #destroyed = false;
+  #config; // what the constructor was given (autosave key, snapshot interval, heartbeat)
+  // The latest snapshot of the reader's run (kept in memory; in IndexedDB too with `autosave`):
+  // {bytes, step, builtWith, settings, text, history, preset, savedAt}. A crash or a lost GPU
+  // device brings the model back from it.
+  #snapshot = null;
+  #snapshotAt = 0; // when the last one was taken (performance.now())
+  #snapshotting = null; // the snapshot in progress
+  #recovery = null; // the recovery in progress (a crash, a lost device)
+  #recovered = null; // the latest recovery, and the run it continued (what a broken run resolves to)
+  #storeFailed = false; // IndexedDB refused once: said once, not at every snapshot
+  #id = ++playgrounds;
 
   /**
    * `options`: any of the settings (`corpus`, `preset`, `tokenizer`, `steps`, `device`) as in the
@@ -54,6 +73,7 @@ export class Playground extends EventTarget {
     super();
     const { state, problems } = readState((k) => options[k] ?? null);
     this.#settings = Object.fromEntries(SETTINGS.map((k) => [k, state[k]]));
+    this.#config = { autosave: options.autosave ?? false, snapshotSeconds: options.snapshotSeconds ?? 10, heartbeat: options.heartbeat };
     this.#worker = this.#startWorker();
     /** Resolves once the worker, the WebGPU probe and the corpus are ready; rejects if the
      *  WebAssembly module cannot load (the reason is also an `error` event). */
@@ -117,8 +137,13 @@ export class Playground extends EventTarget {
   get destroyed() { return this.#destroyed; }
   /** The current (or last) run: `{start, target, reason}` (reason: done|stopped|paused|null). */
   get run() { return { ...this.#run }; }
-  /** Loss history of the current model: `train` and `val` as [step, loss] pairs. */
+  /** Loss history of the current model: `train` and `val` Histories (bounded, see history.js). */
   get history() { return this.#history; }
+
+  static #emptyHistory() {
+    // `rates`: {steps, tokens, ms} of the latest training chunks, for tokens/s and the ETA.
+    return { train: new History(), val: new History(512), rates: [] };
+  }
   /** True when Train would continue the current model rather than build a new one. */
   get canTrainMore() {
     return !!this.#info && this.#info.step > 0 && this.#sameBuild();
@@ -129,7 +154,6 @@ export class Playground extends EventTarget {
     const recent = h.rates.slice(-10);
     const sum = (key) => recent.reduce((a, r) => a + r[key], 0);
     const seconds = Math.max(1e-9, sum('ms') / 1000);
-    const mean = (xs) => (xs.length ? xs.reduce((a, p) => a + p[1], 0) / xs.length : NaN);
     const step = this.#info?.step ?? 0;
     return {
       step,
@@ -137,10 +161,10 @@ export class Playground extends EventTarget {
       target: this.#run.target,
       tokensPerSecond: recent.length ? sum('tokens') / seconds : NaN,
       etaSeconds: recent.length ? (this.#run.target - step) / (sum('steps') / seconds) : NaN,
-      loss: mean(h.train.slice(-5)),
-      firstLoss: mean(h.train.slice(0, 5)),
-      lastLoss: h.train.at(-1)?.[1] ?? NaN,
-      valLoss: h.val.at(-1)?.[1] ?? NaN,
+      loss: h.train.recentMean,
+      firstLoss: h.train.firstMean,
+      lastLoss: h.train.last,
+      valLoss: h.val.last,
     };
   }
 
@@ -164,6 +188,7 @@ export class Playground extends EventTarget {
     if (typed && changes.corpus === undefined && !changed.includes('corpus')) {
       // Typing into the own text: no `corpus` event per keystroke (panels read `text` when needed).
       this.#text = changes.text;
+      this.#corpusVersion++;
       this.#emit('settings', { settings: this.settings, changed: ['text'] });
       return;
     }
@@ -178,6 +203,7 @@ export class Playground extends EventTarget {
     } else {
       this.#text = (await loadCorpus(key)) ?? '';
     }
+    this.#corpusVersion++;
     this.#emit('corpus', key);
   }
 
@@ -222,18 +248,172 @@ export class Playground extends EventTarget {
 
   // ---------- the worker ----------
   #startWorker() {
-    return new ModelWorker((err) => {
-      // A crash inside WebAssembly: the worker is unusable; start a fresh one (the model is gone).
-      if (this.#destroyed) return;
-      this.#worker.terminate('the model worker crashed');
+    const heartbeat = this.#config.heartbeat;
+    return new ModelWorker((err) => this.#recover('crash', err.message), {
+      onSignal: (msg) => {
+        if (msg.type === 'device-lost' && this.#device.device === 'webgpu' && !this.#destroyed) {
+          this.#webgpu = { available: false, why: `the WebGPU device was lost (${[msg.reason, msg.message].filter(Boolean).join(': ') || 'no reason given'})` };
+          this.#recover('device-lost', this.#webgpu.why);
+        } else if (msg.type === 'gpu-error') {
+          this.#error(`WebGPU reported an error: ${msg.message}`, { action: 'gpu' });
+        }
+      },
+      ...(heartbeat ? { heartbeat } : {}),
+    });
+  }
+
+  /**
+   * The worker crashed, hung, or lost its GPU device: replace it, bring the reader's model back
+   * from the last snapshot (on the CPU when the device was lost), say what happened and what was
+   * restored. After a lost device a run in progress carries on to its target.
+   */
+  #recover(kind, reason) {
+    if (this.#destroyed || this.#recovery) return this.#recovery;
+    const wasTraining = this.#training;
+    const target = this.#run.target;
+    this.#recovery = (async () => {
+      this.#worker.terminate(kind === 'crash' ? 'the model worker crashed' : 'the model worker was replaced');
       this.#worker = this.#startWorker();
       if (this.#training) this.#setTraining(false);
       this.#paused = false;
       this.#building = false;
-      this.#forget();
-      this.#setStatus('error');
-      this.#error(`${err.message} The model had to be discarded; press Train to start again.`, { action: 'crash' });
-    });
+      if (kind === 'device-lost') {
+        if (this.#settings.device === 'webgpu') this.#settings.device = 'auto';
+        this.#applyDevice();
+      }
+      const what = kind === 'crash' ? `The model worker failed (${reason}).` : `Training moved to the CPU: ${reason}.`;
+      const snap = this.#snapshot;
+      if (!snap) {
+        this.#forget();
+        this.#setStatus('error');
+        this.#error(`${what} There was no snapshot of your model yet, so it is gone; press Train to start again.`, { action: kind });
+        return null;
+      }
+      try {
+        await this.#worker.booted;
+        const lost = (this.#info?.step ?? snap.step) - snap.step;
+        await this.#restore(snap, { kind: 'restored', step: snap.step });
+        this.#error(`${what} Your model was restored from its last snapshot, at step ${snap.step}${lost > 0 ? ` (the ${lost} steps after it were lost)` : ''}.`, { action: kind, restored: snap.step });
+        if (kind === 'device-lost' && wasTraining && target > snap.step) {
+          this.#run = { start: snap.step, target, reason: null };
+          this.#recovery = null;
+          return this.#runTraining();
+        }
+        this.#setStatus(kind === 'crash' ? 'error' : 'done');
+        return null;
+      } catch (err) {
+        this.#forget();
+        this.#setStatus('error');
+        this.#error(`${what} Restoring your model failed too (${err.message}); press Train to start again.`, { action: kind });
+        return null;
+      }
+    })().finally(() => { this.#recovery = null; });
+    this.#recovered = this.#recovery;
+    return this.#recovery;
+  }
+
+  /** Puts run snapshot `snap` back as the reader's model, on the current device. */
+  async #restore(snap, origin) {
+    const bytes = snap.bytes.slice(0);
+    const device = this.#device.device;
+    const info = await this.call('resume', { bytes, options: { corpus: snap.text, device } }, null, [bytes]);
+    this.#adopt(info, { ...snap.builtWith, device }, origin, Playground.#revive(snap.history, snap.step));
+    this.#emit('trained', info);
+    return info;
+  }
+
+  // ---------- snapshots and autosave ----------
+  /** A snapshot of the reader's run now (between two training chunks), kept in memory and, with
+   *  `autosave`, in this browser. Failures to store are said once and never stop training. */
+  snapshot() {
+    if (!this.#info || this.#info.trainable === false || this.#destroyed) return Promise.resolve(null);
+    this.#snapshotting ??= (async () => {
+      try {
+        const { bytes } = await this.call('snapshot');
+        const buffer = bytes.buffer.byteLength === bytes.byteLength ? bytes.buffer : bytes.slice().buffer;
+        const h = this.#history;
+        this.#snapshot = {
+          bytes: buffer,
+          step: this.#info.step,
+          preset: this.#info.preset,
+          builtWith: { ...this.#builtWith },
+          settings: this.settings,
+          text: this.#builtWith.text,
+          history: { train: h.train.toJSON(), val: h.val.toJSON() },
+          savedAt: Date.now(),
+        };
+        this.#snapshotAt = performance.now();
+        if (this.#config.autosave) await this.#store();
+        return this.#snapshot;
+      } catch {
+        return null; // the model changed or went away meanwhile: the next one will do
+      } finally {
+        this.#snapshotting = null;
+      }
+    })();
+    return this.#snapshotting;
+  }
+
+  async #store() {
+    try {
+      await putRun(this.#config.autosave, this.#snapshot);
+      this.#storeFailed = false;
+      this.#emit('saved', { step: this.#snapshot.step, savedAt: this.#snapshot.savedAt });
+    } catch (err) {
+      if (!this.#storeFailed) this.#error(`Your model could not be kept in this browser (${err.message}); it stays here until you close the page.`, { action: 'autosave' });
+      this.#storeFailed = true;
+    }
+  }
+
+  /** The run kept in this browser (with `autosave`), without its bytes: `{step, preset, corpus,
+   *  savedAt}`; null when there is none. */
+  async savedRun() {
+    if (!this.#config.autosave) return null;
+    try {
+      const r = await getRun(this.#config.autosave);
+      return r ? { step: r.step, preset: r.preset, corpus: r.settings.corpus, savedAt: r.savedAt } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Continues the run kept in this browser: the same settings and corpus, the model, optimizer
+   *  and samplers as saved, and the loss history; the next step is the one it would have taken. */
+  async resumeSaved() {
+    try {
+      const r = await getRun(this.#config.autosave);
+      if (!r) throw new Error('there is no saved model in this browser');
+      const { device, ...settings } = r.settings;
+      await this.set(r.settings.corpus === 'own' ? { ...settings, text: r.text } : settings);
+      this.#setStatus('training');
+      const info = await this.#restore(r, { kind: 'resumed', step: r.step });
+      this.#snapshot = r;
+      this.#setStatus('done');
+      return info;
+    } catch (err) {
+      this.#setStatus(this.#info ? 'done' : 'idle');
+      this.#error(`Could not resume the saved model: ${err.message}.`, { action: 'resume' });
+      throw err;
+    }
+  }
+
+  /** Forgets the run kept in this browser (the model in the page stays). */
+  async forgetSaved() {
+    if (!this.#config.autosave) return;
+    await deleteRun(this.#config.autosave).catch(() => {});
+    this.#emit('saved', null);
+  }
+
+  /** Whether runs are kept in this browser (the `autosave` option). */
+  get autosave() { return !!this.#config.autosave; }
+
+  static #revive(history, step) {
+    const h = Playground.#emptyHistory();
+    if (history) {
+      h.train = History.from(history.train).truncate(step);
+      h.val = History.from(history.val).truncate(step);
+    }
+    return h;
   }
 
   /** A request to the model worker (PROTOCOL.md); resolves with its result. */
@@ -268,14 +448,15 @@ export class Playground extends EventTarget {
     this.#building = false;
     this.#emit('building', false);
     this.#adopt(info, s, { kind: 'built' });
+    this.snapshot();
     return info;
   }
 
-  #adopt(info, builtWith, origin) {
+  #adopt(info, builtWith, origin, history = Playground.#emptyHistory()) {
     this.#info = info;
     this.#builtWith = builtWith;
     this.#origin = origin;
-    this.#history = { train: [], val: [], rates: [] };
+    this.#history = history;
     this.#run = { start: info.step, target: info.step, reason: null };
     this.#emit('model', info);
   }
@@ -284,7 +465,7 @@ export class Playground extends EventTarget {
     this.#info = null;
     this.#builtWith = null;
     this.#origin = null;
-    this.#history = { train: [], val: [], rates: [] };
+    this.#history = Playground.#emptyHistory();
     this.#run = { start: 0, target: 0, reason: null };
     this.#emit('model', null);
   }
@@ -317,6 +498,7 @@ export class Playground extends EventTarget {
   }
 
   async #runTraining() {
+    const worker = this.#worker; // replaced under this run by a recovery, the run ends there
     this.#paused = false;
     this.#setTraining(true);
     this.#setStatus('training');
@@ -328,17 +510,31 @@ export class Playground extends EventTarget {
       result = await this.call('train', { steps: remaining, evalEvery }, (ev) => {
         if (ev.type === 'progress') {
           const first = ev.step - ev.losses.length;
-          ev.losses.forEach((l, i) => h.train.push([first + i + 1, l]));
+          ev.losses.forEach((l, i) => h.train.push(first + i + 1, l));
           h.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: ev.ms });
+          if (h.rates.length > 10) h.rates.shift();
           this.#info.step = ev.step;
           const s = this.stats;
           this.#emit('progress', { step: ev.step, loss: ev.losses.at(-1), target: this.#run.target, tokensPerSecond: s.tokensPerSecond });
+          // A snapshot every few seconds: what a crash or a lost GPU device would come back to.
+          if (performance.now() - this.#snapshotAt > this.#config.snapshotSeconds * 1000) this.snapshot();
         } else if (ev.type === 'eval') {
-          h.val.push([ev.step, ev.val]);
+          h.val.push(ev.step, ev.val);
           this.#emit('eval', { step: ev.step, train: ev.train, val: ev.val });
         }
       });
     } catch (err) {
+      // The worker was replaced under this run (a crash, a lost device): the recovery reports it
+      // (and a run that carries on resolves this one).
+      if (this.#worker !== worker) return this.#recovered;
+      if (this.#device.device === 'webgpu' && /device error/.test(err.message)) {
+        // On WebGPU a failed read-back often arrives before the device's `lost` notice: give the
+        // notice a moment, and without one treat the device as gone all the same.
+        await new Promise((r) => setTimeout(r, 500));
+        if (this.#worker !== worker) return this.#recovered;
+        this.#webgpu = { available: false, why: `the WebGPU device failed (${err.message})` };
+        return this.#recover('device-lost', this.#webgpu.why);
+      }
       this.#pausing = false;
       this.#setTraining(false);
       this.#error(err.message, { action: 'train' });
@@ -359,6 +555,7 @@ export class Playground extends EventTarget {
     }
     this.#emit('training', false);
     this.#emit('trained', this.#info);
+    this.snapshot();
     return { step: result.step, reason: this.#run.reason };
   }
 
@@ -388,12 +585,13 @@ export class Playground extends EventTarget {
     return this.call('stop', { what: 'train' });
   }
 
-  /** Forgets the model (the next Train builds a new one). */
+  /** Forgets the model and frees it in the worker (the next Train builds a new one). */
   reset() {
     if (this.#training) throw new Error('stop training before starting a new model');
     this.#paused = false;
     this.#forget();
     this.#setStatus('idle');
+    return this.call('drop', { session: 'main' }).catch(() => null);
   }
 
   /** Builds an untrained model when there is none (panels that need one call this). */
@@ -417,6 +615,12 @@ export class Playground extends EventTarget {
    *  current model, which is kept if the file cannot be loaded. */
   async load(bytes, name = bytes?.name ?? 'model.safetensors') {
     try {
+      const size = bytes?.size ?? bytes?.byteLength ?? 0;
+      if (size > MAX_CHECKPOINT_BYTES) {
+        // Checked before reading: a huge file would be read into memory for nothing.
+        throw new Error(`the file is ${(size / 1e6).toFixed(1)} MB; the playground loads model files up to ${MAX_CHECKPOINT_BYTES / (1024 * 1024)} MB`);
+      }
+      if (size === 0) throw new Error('the file is empty');
       // A copy: the buffer is transferred to the worker, and the caller's stays usable.
       const buffer = bytes instanceof Blob ? await bytes.arrayBuffer()
         : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice().buffer
@@ -474,7 +678,9 @@ export class Playground extends EventTarget {
     root.setAttribute('aria-labelledby', title.id);
     const status = Object.assign(document.createElement('p'), { className: 'panel-status', hidden: true });
     status.setAttribute('role', 'status');
-    root.append(title, status);
+    // The panel's own errors (ctx.showError) stay in the panel.
+    const alert = errorBox(this, { signal: abort.signal, accept: (d) => d.root === root, className: 'gpt-error panel-error', role: 'panel-error', panel: true });
+    root.append(title, status, alert);
     if (shadow) container.replaceChildren(...links, root);
     else container.append(root);
 
@@ -535,6 +741,8 @@ export class Playground extends EventTarget {
       },
       get info() { return pg.info; },
       get corpus() { return pg.text; },
+      // Names this exact corpus text for requests that can refer to it instead of sending it.
+      get corpusId() { return `${pg.#id}:${pg.#corpusVersion}`; },
       get corpusKey() { return pg.settings.corpus; },
       get prompt() { return pg.prompt; },
       get training() { return pg.training; },

@@ -1,24 +1,15 @@
 // The Web Worker that owns the model. The page talks to it only through the messages described
-// in PROTOCOL.md, so long training never blocks painting or input.
+// in PROTOCOL.md, so long training never blocks painting or input. Every call into a model
+// session goes through the scheduler (scheduler.js): one queue per session, one call at a time.
 import init, { Session, TextTokenizer, lastPanic, referenceModels } from '../pkg/gpt_wasm.js';
+import { Scheduler } from './scheduler.js';
 
 // Named sessions: "main" is the model the reader trains; panels build their own beside it
 // (ablation runs, the fine-tuned copy) so the reader's model is never disturbed.
-const sessions = new Map();
-// Long jobs that a `stop` request can end, keyed "train:<session>" / "generate:<session>".
-const running = {};
+const scheduler = new Scheduler();
 // Tokenizers built for the tokenizer panel, keyed by kind and vocabulary size; each remembers the
 // corpus it learned from, so switching char <-> BPE or back to a size reuses the trained one.
 const tokenizers = new Map();
-// Every call into the session goes through this lock: wasm-bindgen forbids re-entering an object
-// while one of its async methods is pending, and this is also what lets a `generate` request
-// slip in between two training chunks.
-let lock = Promise.resolve();
-function exclusive(fn) {
-  const result = lock.then(fn);
-  lock = result.catch(() => {});
-  return result;
-}
 
 const send = (msg, transfer) => postMessage(msg, transfer ?? []);
 // A macrotask, not a microtask, so that the worker receives `stop` between chunks and tokens.
@@ -43,103 +34,117 @@ function describe(err) {
 }
 
 const sessionName = (m) => m.session ?? 'main';
+/** A call into the request's session, in its queue. */
+const on = (m, fn) => scheduler.call(sessionName(m), fn);
 
-function needSession(m) {
-  const name = sessionName(m);
-  const s = sessions.get(name);
-  if (!s) throw new Error(name === 'main' ? 'no model yet: press Train (or load a saved model) first' : `no session named "${name}"`);
-  return s;
-}
-
-async function job(kind, m, fn) {
-  const key = `${kind}:${sessionName(m)}`;
-  if (running[key]) throw new Error(kind === 'train' ? 'training is already running: stop it first' : 'a generation is already running: stop it first');
-  const state = { stop: false };
-  running[key] = state;
-  try {
-    return await fn(state);
-  } finally {
-    delete running[key];
+/** Sampling options as the facade takes them, checked here so that a wrong one gets a sentence
+ *  that names it (serde would say "invalid type: floating point `2.5`, expected usize"). */
+function checkSampling(sampling) {
+  if (sampling === undefined || sampling === null) return sampling;
+  if (typeof sampling !== 'object') throw new Error('sampling must be an object of options (temperature, topK, topP, seed, candidates)');
+  const whole = (key, min, max) => {
+    const v = sampling[key];
+    if (v !== undefined && v !== null && !(Number.isSafeInteger(v) && v >= min && v <= max)) {
+      throw new Error(`sampling option ${key} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
+    }
+  };
+  whole('topK', 0, 2 ** 32);
+  whole('seed', 0, Number.MAX_SAFE_INTEGER);
+  whole('candidates', 0, 1000);
+  const t = sampling.temperature;
+  if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t >= 0)) {
+    throw new Error(`sampling option temperature must be 0 (greedy) or a positive number, not ${JSON.stringify(t)}`);
   }
+  const p = sampling.topP;
+  if (p !== undefined && p !== null && !(typeof p === 'number' && p > 0 && p <= 1)) {
+    throw new Error(`sampling option topP must be a number in (0, 1], not ${JSON.stringify(p)}`);
+  }
+  return sampling;
 }
 
-const train = (id, m) => job('train', m, (state) => trainLoop(id, m, state));
-const generate = (id, m) => job('generate', m, (state) => generateLoop(id, m, state));
-
-async function trainLoop(id, m, state) {
-  const { steps, evalEvery = 0 } = m;
-  const s = needSession(m);
+function checkSteps(steps) {
   if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive whole number, not ${steps}`);
-  const start = s.step();
+}
+
+async function trainLoop(id, m, job) {
+  const { steps, evalEvery = 0 } = m;
+  checkSteps(steps);
+  const step = () => on(m, (s) => s.step());
+  const start = await step();
   const target = start + steps;
+  let at = start;
   let chunk = 1;
   let nextEval = evalEvery > 0 ? start : Infinity;
-  while (s.step() < target && !state.stop) {
-    if (s.step() >= nextEval) {
-      const losses = await exclusive(() => s.evaluate());
-      send({ id, type: 'eval', step: s.step(), ...losses });
-      nextEval = s.step() + evalEvery;
+  const evaluate = async () => {
+    const losses = await on(m, (s) => s.evaluate());
+    send({ id, type: 'eval', step: at, ...losses });
+  };
+  while (at < target && !job.stop) {
+    if (at >= nextEval) {
+      await evaluate();
+      nextEval = at + evalEvery;
+      if (job.stop) break;
     }
-    const n = Math.min(chunk, target - s.step(), Math.max(1, nextEval - s.step()));
+    const n = Math.min(chunk, target - at, Math.max(1, nextEval - at));
     const t = now();
-    const report = await exclusive(() => s.train(n));
+    const report = await on(m, (s) => s.train(n));
     const ms = now() - t;
-    send({
-      id,
-      type: 'progress',
-      step: report.step,
-      losses: report.losses,
-      tokens: report.tokens,
-      ms,
-      learningRate: report.learning_rate,
-    });
+    at = report.step;
+    send({ id, type: 'progress', step: report.step, losses: report.losses, tokens: report.tokens, ms, learningRate: report.learning_rate });
     // Size chunks to ~200 ms so `stop` is answered well within a second.
     chunk = Math.max(1, Math.min(50, Math.round((n * 200) / Math.max(ms, 1))));
     await yieldToEvents();
   }
   // A stopped run answers at once; a finished one gets a last validation estimate.
-  if (evalEvery > 0 && s.step() > start && !state.stop) {
-    const losses = await exclusive(() => s.evaluate());
-    send({ id, type: 'eval', step: s.step(), ...losses });
-  }
-  return { step: s.step(), reason: state.stop ? 'stopped' : 'done' };
+  if (evalEvery > 0 && at > start && !job.stop) await evaluate();
+  return { step: at, reason: job.stop ? 'stopped' : 'done' };
 }
 
-async function generateLoop(id, m, state) {
-  const { prompt, sampling, maxTokens = 200, forced } = m;
-  const s = needSession(m);
+async function generateLoop(id, m, job) {
+  const { prompt, maxTokens = 200, forced } = m;
+  const sampling = checkSampling(m.sampling);
+  if (!(Number.isSafeInteger(maxTokens) && maxTokens >= 1 && maxTokens <= 100_000)) {
+    throw new Error(`maxTokens must be a whole number from 1 to 100000, not ${JSON.stringify(maxTokens)}`);
+  }
   // `continue` goes on from where the last generation stopped (say, after forcing a token).
-  if (!m.continue) await exclusive(() => s.startGeneration(prompt ?? '', sampling ?? {}));
-  else if (sampling) await exclusive(() => s.setSampling(sampling));
+  if (!m.continue) await on(m, (s) => s.startGeneration(prompt ?? '', sampling ?? {}));
+  else if (sampling) await on(m, (s) => s.setSampling(sampling));
   let text = '';
   const t0 = now();
-  for (let i = 0; i < maxTokens && !state.stop; i++) {
-    const token = await exclusive(() => s.nextToken(i === 0 ? forced : undefined));
+  for (let i = 0; i < maxTokens && !job.stop; i++) {
+    const token = await on(m, (s) => s.nextToken(i === 0 ? forced : undefined));
     text = token.text;
     // `token` stays nested: its own `id` (the token id) must not shadow the request id.
     send({ id, type: 'token', index: i, token, tokensPerSecond: ((i + 1) / (now() - t0)) * 1000 });
     await yieldToEvents();
   }
-  return { text, reason: state.stop ? 'stopped' : 'done' };
+  return { text, reason: job.stop ? 'stopped' : 'done' };
 }
 
+/** Builds a session with `make` and puts it under the request's name (replacing any). */
 async function replace(m, make) {
-  const name = sessionName(m);
-  if (running[`train:${name}`] || running[`generate:${name}`]) throw new Error('stop training and generation before building a new model');
-  const next = await exclusive(make);
-  sessions.get(name)?.free();
-  sessions.set(name, next);
-  return next.info();
+  const object = await scheduler.replace(sessionName(m), make);
+  return on(m, () => object.info());
 }
 
-function drop(m) {
-  const name = sessionName(m);
-  if (name === 'main') throw new Error('the main model cannot be dropped, only replaced');
-  for (const kind of ['train', 'generate']) if (running[`${kind}:${name}`]) running[`${kind}:${name}`].stop = true;
-  return exclusive(() => {
-    sessions.get(name)?.free();
-    return { dropped: sessions.delete(name) };
-  });
+// Corpora the page sent for `tokenizer` requests, by the id it gave them (the latest two), so an
+// edit of the text to tokenize does not post the whole corpus (up to 8 MB) again.
+const corpora = new Map();
+
+/** The corpus of a `tokenizer` request: sent with it (and kept under its id), or kept before. */
+function requestCorpus({ corpus, corpusId }) {
+  if (typeof corpus === 'string') {
+    if (corpusId !== undefined) {
+      corpora.delete(corpusId);
+      corpora.set(corpusId, corpus);
+      while (corpora.size > 2) corpora.delete(corpora.keys().next().value);
+    }
+    return corpus;
+  }
+  if (corpora.has(corpusId)) return corpora.get(corpusId);
+  const err = new Error('the worker does not have this corpus: send it with the request');
+  err.code = 'CORPUS_UNKNOWN';
+  throw err;
 }
 
 /** A tokenizer of the given kind and size trained on exactly `corpus`; the last few are kept. */
@@ -161,26 +166,62 @@ function textTokenizer({ kind = 'char', vocabSize = 512, corpus = '' }) {
   return entry;
 }
 
+// The WebGPU device burn's wgpu runtime asks for: watched, so that its loss (a driver reset, a
+// tab in the background too long, or the test hook below) and GPU errors outside any call reach
+// the page, which then carries on from the last snapshot on the CPU.
+const gpu = { device: null };
+if (self.GPUAdapter) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function watchedRequestDevice(...args) {
+    const device = await requestDevice.apply(this, args);
+    gpu.device = device;
+    device.lost.then((info) => send({ type: 'device-lost', reason: info.reason, message: info.message }));
+    device.addEventListener('uncapturederror', (e) => send({ type: 'gpu-error', message: e.error?.message ?? String(e.error) }));
+    return device;
+  };
+}
+
+// Test hooks: a crash after boot, a worker that stops answering, a lost WebGPU device.
+const debug = {
+  crash: () => setTimeout(() => { throw new Error('a crash requested by a test'); }),
+  hang: () => setTimeout(() => { for (;;); }),
+  'lose-device': () => {
+    if (!gpu.device) throw new Error('there is no WebGPU device to lose');
+    gpu.device.destroy();
+  },
+};
+
 const handlers = {
   init: (_, m) => replace(m, () => Session.create(m.options)),
   load: (_, m) => replace(m, () => Session.load(new Uint8Array(m.bytes), m.options ?? {})),
+  // A training run (model, optimizer, samplers) saved by `snapshot`, continued exactly.
+  resume: (_, m) => replace(m, () => Session.resume(new Uint8Array(m.bytes), m.options ?? {})),
+  snapshot: async (_, m) => ({ bytes: await on(m, (s) => s.snapshot()) }),
+  debug: (_, m) => {
+    const hook = debug[m.action];
+    if (!hook) throw new Error(`unknown debug action "${m.action}"; the actions are ${Object.keys(debug).join(', ')}`);
+    hook();
+    return { ok: true };
+  },
   // A copy of one session's model (weights, tokenizer, step) under another name.
-  fork: (_, m) => replace(m, async () => {
-    const from = needSession({ session: m.from });
-    return Session.load(await from.save(), { device: from.info().device });
-  }),
-  drop: (_, m) => drop(m),
-  info: (_, m) => exclusive(() => needSession(m).info()),
-  train,
-  generate,
-  evaluate: (_, m) => exclusive(() => needSession(m).evaluate()),
-  finetune: (_, m) => exclusive(() => needSession(m).fineTune(m.options)),
-  sampling: (_, m) => exclusive(() => needSession(m).setSampling(m.sampling ?? {})),
-  tokenize: (_, m) => exclusive(() => needSession(m).tokenize(m.text ?? '')),
-  inspect: (_, m) => exclusive(() => needSession(m).inspect(m.text ?? '')),
-  embeddings: (_, m) => exclusive(() => needSession(m).embeddings()),
-  tokenizer: (_, m) => exclusive(() => {
-    const { tokenizer, ms } = textTokenizer(m);
+  fork: async (_, m) => {
+    const from = { session: m.from };
+    const [bytes, info] = await on(from, async (s) => [await s.save(), s.info()]);
+    return replace(m, () => Session.load(bytes, { device: info.device }));
+  },
+  // Stops the session's jobs and frees it (the reader's "New model" drops "main").
+  drop: async (_, m) => ({ dropped: await scheduler.drop(sessionName(m)) }),
+  info: (_, m) => on(m, (s) => s.info()),
+  train: (id, m) => scheduler.job(id, sessionName(m), 'train', (job) => trainLoop(id, m, job)),
+  generate: (id, m) => scheduler.job(id, sessionName(m), 'generate', (job) => generateLoop(id, m, job)),
+  evaluate: (_, m) => on(m, (s) => s.evaluate()),
+  finetune: (_, m) => on(m, (s) => s.fineTune(m.options)),
+  sampling: (_, m) => on(m, (s) => s.setSampling(checkSampling(m.sampling) ?? {})),
+  tokenize: (_, m) => on(m, (s) => s.tokenize(m.text ?? '')),
+  inspect: (_, m) => on(m, (s) => s.inspect(m.text ?? '')),
+  embeddings: (_, m) => on(m, (s) => s.embeddings()),
+  tokenizer: (_, m) => scheduler.exclusive(() => {
+    const { tokenizer, ms } = textTokenizer({ ...m, corpus: requestCorpus(m) });
     const text = m.text ?? '';
     const unknownChars = tokenizer.unknownChars(text);
     const t0 = now();
@@ -189,17 +230,26 @@ const handlers = {
     return { ...out, vocabSize: tokenizer.vocabSize, unknownChars, trainMs: ms, ms: now() - t0 };
   }),
   referenceModels: () => referenceModels(),
-  save: async (_, m) => ({ bytes: await exclusive(() => needSession(m).save()) }),
+  save: async (_, m) => ({ bytes: await on(m, (s) => s.save()) }),
+  // Answered at once (not queued): the sessions that exist, the WebAssembly memory and the
+  // tokenizers kept (for the page's long-use checks).
+  sessions: () => ({ sessions: scheduler.names(), memoryBytes: wasm?.memory.buffer.byteLength ?? 0, tokenizers: tokenizers.size }),
 };
 
 onmessage = async (event) => {
   const msg = event.data;
+  // `stop` and `cancel` are answered at once: they only flag jobs, which end between two calls.
   if (msg.type === 'stop') {
-    const name = msg.session ?? 'main';
-    const kinds = (msg.what ? [msg.what] : ['train', 'generate']).map((k) => `${k}:${name}`);
-    const stopped = kinds.filter((k) => running[k]);
-    for (const k of stopped) running[k].stop = true;
-    send({ id: msg.id, type: 'result', value: { stopped: stopped.length > 0 } });
+    const stopped = scheduler.stop(sessionName(msg), msg.what ? [msg.what] : undefined);
+    send({ id: msg.id, type: 'result', value: { stopped: stopped > 0 } });
+    return;
+  }
+  if (msg.type === 'ping') {
+    send({ id: msg.id, type: 'result', value: { pong: true } });
+    return;
+  }
+  if (msg.type === 'cancel') {
+    send({ id: msg.id, type: 'result', value: { cancelled: scheduler.cancel(msg.target) } });
     return;
   }
   const handler = handlers[msg.type];
@@ -212,10 +262,17 @@ onmessage = async (event) => {
     const transfer = value?.bytes ? [value.bytes.buffer] : [];
     send({ id: msg.id, type: 'result', value }, transfer);
   } catch (err) {
-    send({ id: msg.id, type: 'error', ...describe(err) });
+    send({ id: msg.id, type: 'error', ...describe(err), ...(err.code ? { code: err.code } : {}) });
   }
 };
 
+// A message that could not be deserialised (it names no request): say so rather than hang.
+onmessageerror = () => send({ type: 'messageerror', message: 'the model worker received a message it could not read' });
+
+let wasm = null;
 init()
-  .then(() => send({ type: 'boot', ok: true }))
+  .then((exports) => {
+    wasm = exports;
+    send({ type: 'boot', ok: true });
+  })
   .catch((err) => send({ type: 'boot', ok: false, message: `could not load the model code (WebAssembly): ${err.message}` }));

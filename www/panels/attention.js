@@ -1,7 +1,7 @@
 // Self-attention: for a prompt, every layer and head of the reader's model turns each position
 // (a query) into a probability distribution over the positions it may look at (the keys). The
 // small multiples show all heads at once; the large view and the bars show one head and one token.
-import { blues, h, onResize, setState, sizeCanvas, throttle, visible } from './ui.js';
+import { blues, h, onResize, replaceKeepingFocus, setState, sizeCanvas, throttle, visible } from './ui.js';
 
 const LABEL_FONT = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
 const MAX_LABEL = 56; // px: longer token labels (BPE) are cut with an ellipsis
@@ -155,7 +155,8 @@ export function mount(root, ctx) {
   const chips = h('div', { class: 'attention-chips', role: 'group', 'aria-label': 'Choose a query token' });
   const sentence = h('p', { class: 'attention-sentence' });
   const shaded = h('p', { class: 'attention-shaded', 'aria-label': 'The prompt, each earlier token shaded by how much the chosen token attends to it' });
-  const bars = h('ol', { class: 'attention-bars', dataset: { role: 'attention-bars' } });
+  // Scrolls when long: focusable, so a keyboard can scroll it too.
+  const bars = h('ol', { class: 'attention-bars', dataset: { role: 'attention-bars' }, tabindex: '0', 'aria-label': 'Attention weights of the chosen token' });
   const body = h('div', { class: 'attention-body' },
     h('div', { class: 'attention-top' }, thumbs, h('p', { class: 'hint' }, 'Each row of a heatmap is one token (the query) looking back: its weights over the earlier tokens (the keys) are a probability '
       + 'distribution, so every row sums to 1 and nothing right of the diagonal is used. Each head learns its own pattern: '
@@ -279,7 +280,7 @@ export function mount(root, ctx) {
     const T = d.tokens.length;
     const q = state.query;
     const weights = headMatrix(d, state.layer, state.head).slice(q * T, q * T + T);
-    chips.replaceChildren(...d.tokenStrings.map((t, i) => h('button', {
+    replaceKeepingFocus(chips, ...d.tokenStrings.map((t, i) => h('button', {
       class: 'attention-chip', 'aria-pressed': String(i === q), dataset: { index: i }, title: `position ${i}`,
       onclick: () => chooseQuery(i),
     }, visible(t))));

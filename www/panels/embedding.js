@@ -1,7 +1,7 @@
 // Embedding layer: each token id indexes a row of a learned [vocab, n_embd] table, and each position
 // a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed here
 // from the live weights), so the reader can watch similar tokens drift together as training goes.
-import { diverging, h, onResize, setState, sizeCanvas, throttle, uid, visible } from './ui.js';
+import { diverging, h, onResize, replaceKeepingFocus, setState, sizeCanvas, throttle, uid, visible } from './ui.js';
 
 const MAX_LABELS = 300; // beyond this, tokens are drawn as dots
 const NEIGHBOURS = 8;
@@ -317,7 +317,7 @@ export function mount(root, ctx) {
     const C = emb.nEmbd;
     const list = nearest(emb.tokenEmbedding, emb.vocabSize, C, id, NEIGHBOURS).map((n) => ({ ...n, token: emb.tokens[n.id] }));
     data.selected = { id, token: emb.tokens[id], neighbours: list };
-    neighbours.replaceChildren(...list.map((n) => h('li', {},
+    replaceKeepingFocus(neighbours, ...list.map((n) => h('li', {},
       h('button', { type: 'button', class: 'embedding-neighbour', onclick: () => choose(n.id), title: `Show the neighbours of "${label(n.token)}"` },
         h('span', { class: 'embedding-token' }, label(n.token)),
         h('span', { class: 'embedding-bar' }, h('span', { style: `width:${Math.max(0, n.cosine) * 100}%` })),

@@ -3,7 +3,7 @@
 // learning rate. Samples from the same prompt and seed, and B's validation loss, before and after
 // show what the short second phase changed. The reader's own model is never touched.
 import { LossChart, smooth } from '../lib/chart.js';
-import { h, setState, visible } from './ui.js';
+import { announcer, h, setState, visible } from './ui.js';
 
 const SESSION = 'finetune';
 const SEED = 42; // one seed for both samples, so only the weights differ
@@ -34,14 +34,16 @@ export function mount(root, ctx) {
   const rate = h('select', { dataset: { role: 'finetune-lr' } }, ...RATES.map((r) => h('option', { value: r, selected: r === '1e-3' }, r)));
   const go = h('button', { class: 'primary', dataset: { action: 'finetune' } }, 'Fine-tune');
   const stop = h('button', { dataset: { action: 'finetune-stop' }, disabled: true }, 'Stop');
-  const note = h('p', { class: 'hint finetune-note', dataset: { role: 'finetune-note' }, 'aria-live': 'polite' });
+  // Updated every training chunk: not a live region itself; `announce` says it once a second.
+  const note = h('p', { class: 'hint finetune-note', dataset: { role: 'finetune-note' } });
+  const announce = announcer(root);
   const tokenizerNote = h('div', { class: 'finetune-tokenizer', dataset: { role: 'finetune-tokenizer' }, hidden: true });
   const chartCanvas = h('canvas', { class: 'chart finetune-chart', dataset: { role: 'finetune-chart' }, role: 'img', 'aria-label': 'Training loss on corpus B during fine-tuning, with its validation loss before and after' });
   const valLine = h('p', { class: 'stats', dataset: { role: 'finetune-val' } });
   const beforeHead = h('h3', {}, 'Before fine-tuning');
   const afterHead = h('h3', {}, 'After fine-tuning');
-  const beforeOut = h('pre', { class: 'output finetune-sample', dataset: { role: 'finetune-before' } });
-  const afterOut = h('pre', { class: 'output finetune-sample', dataset: { role: 'finetune-after' } });
+  const beforeOut = h('pre', { class: 'output finetune-sample', dataset: { role: 'finetune-before' }, tabindex: '0', role: 'region', 'aria-label': 'Sample before fine-tuning' });
+  const afterOut = h('pre', { class: 'output finetune-sample', dataset: { role: 'finetune-after' }, tabindex: '0', role: 'region', 'aria-label': 'Sample after fine-tuning' });
   const mainNote = h('p', { class: 'hint', dataset: { role: 'finetune-main' } });
   const results = h('div', { class: 'finetune-results', hidden: true },
     chartCanvas,
@@ -117,15 +119,17 @@ export function mount(root, ctx) {
     tokenizerNote.hidden = false;
   }
 
-  const chart = new LossChart(chartCanvas, { signal: ctx.signal });
+  const chartSummary = h('p', { class: 'gpt-sr-only', dataset: { role: 'chart-summary' } });
+  chartCanvas.after(chartSummary);
+  const chart = new LossChart(chartCanvas, { signal: ctx.signal, summary: chartSummary });
   function drawChart() {
     const css = getComputedStyle(root);
     const val = css.getPropertyValue('--accent-2');
     // Two separate one-point series: dots at the start and the end, not a line implying a curve.
     chart.setSeries([
-      { label: 'train', color: css.getPropertyValue('--accent'), points: smooth(data.losses) },
-      { label: 'val before', color: val, points: Number.isFinite(data.valBefore) ? [[0, data.valBefore]] : [] },
-      { label: 'val after', color: val, points: Number.isFinite(data.valAfter) ? [[data.losses.length, data.valAfter]] : [] },
+      { label: 'Training loss on B (smoothed)', color: css.getPropertyValue('--accent'), points: smooth(data.losses) },
+      { label: 'Validation loss on B before', color: val, points: Number.isFinite(data.valBefore) ? [[0, data.valBefore]] : [], markers: true },
+      { label: 'Validation loss on B after', color: val, points: Number.isFinite(data.valAfter) ? [[data.losses.length, data.valAfter]] : [], markers: true },
     ]);
   }
 
@@ -186,18 +190,22 @@ export function mount(root, ctx) {
         ev.losses.forEach((loss) => data.losses.push([data.losses.length + 1, loss]));
         data.rates.push(ev.learningRate);
         note.textContent = `Fine-tuning: step ${data.losses.length} of ${n}, loss on B ${fmt(ev.losses.at(-1))}`;
+        announce(note.textContent);
         drawChart();
       });
       data.valAfter = (await ctx.call('evaluate', { session: SESSION })).val;
       data.after = await sample();
       data.mainStepAfter = (await ctx.call('info')).step;
       note.textContent = data.losses.length < n ? `Stopped after ${data.losses.length} of ${n} steps.` : `Fine-tuned the copy for ${n} steps.`;
+      announce(note.textContent, true);
       renderResults();
       setState(root, 'ready');
     } catch (err) {
       data.error = err.message;
       setState(root, 'error', `Fine-tuning failed: ${err.message}`);
     }
+    // The samples and losses are drawn: the copy is not needed any more (nor its memory).
+    ctx.call('drop', { session: SESSION }).catch(() => {});
     running = false;
     go.disabled = false;
     stop.disabled = true;

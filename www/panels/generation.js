@@ -1,27 +1,41 @@
 // Autoregressive generation: the model writes one token at a time, each drawn from a probability
 // distribution over the vocabulary. The bars show that distribution for the next token; clicking a
 // bar forces that token and the model continues from it.
-import { h, setState, uid, visible } from './ui.js';
+import { announcer, h, replaceKeepingFocus, setState, uid, visible } from './ui.js';
 
 const CANDIDATES = 8;
+const MAX_TOKENS = 2000;
+const MAX_TOP_K = 65536;
+
+/** The value of number input `input` if it is a whole number from `min` to `max`; otherwise an
+ *  Error for the reader that names the field and the range (what the input's min/max promise). */
+function wholeNumber(input, name, min, max, note = '') {
+  const raw = input.value.trim();
+  const n = Number(raw);
+  if (raw === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}${note}, not "${input.value}".`);
+  }
+  return n;
+}
 
 export function mount(root, ctx) {
   const promptId = uid('prompt');
   const prompt = h('input', { id: promptId, dataset: { role: 'prompt' }, type: 'text', autocomplete: 'off', value: ctx.prompt });
   const temperature = h('input', { dataset: { role: 'temperature' }, type: 'range', min: '0', max: '2', step: '0.05', value: '0.8' });
   const temperatureValue = h('output', { dataset: { role: 'temperature-value' } }, '0.80');
-  const topK = h('input', { dataset: { role: 'top-k' }, type: 'number', min: '0', max: '65536', value: '0' });
+  const topK = h('input', { dataset: { role: 'top-k' }, type: 'number', min: '0', max: String(MAX_TOP_K), step: '1', value: '0' });
   const topP = h('input', { dataset: { role: 'top-p' }, type: 'range', min: '0.05', max: '1', step: '0.05', value: '1' });
   const topPValue = h('output', { dataset: { role: 'top-p-value' } }, '1.00');
   const seed = h('input', { dataset: { role: 'seed' }, type: 'number', min: '0', value: '1' });
-  const maxTokens = h('input', { dataset: { role: 'max-tokens' }, type: 'number', min: '1', max: '2000', value: '200' });
+  const maxTokens = h('input', { dataset: { role: 'max-tokens' }, type: 'number', min: '1', max: String(MAX_TOKENS), value: '200' });
   const generate = h('button', { class: 'primary', dataset: { action: 'generate' } }, 'Generate');
   const step = h('button', { dataset: { action: 'step' }, title: 'Start (or continue) one token at a time' }, 'One token');
   const stop = h('button', { dataset: { action: 'stop-generation' }, disabled: true }, 'Stop');
   const stats = h('span', { class: 'hint', dataset: { role: 'gen-stats' } });
   const promptSpan = h('span', { class: 'prompt' });
   const generated = h('span', { class: 'generated' });
-  const output = h('pre', { class: 'output', dataset: { role: 'output' }, 'aria-live': 'polite' });
+  // Not a live region: a screen reader would read every token. `announce` sums up instead.
+  const output = h('pre', { class: 'output', dataset: { role: 'output' }, tabindex: '0', role: 'region', 'aria-label': 'Generated text' });
   const bars = h('ol', { class: 'generation-bars', dataset: { role: 'candidates' }, 'aria-label': 'Most likely next tokens; choose one to force it' });
   const barsNote = h('p', { class: 'hint generation-note' });
 
@@ -41,6 +55,7 @@ export function mount(root, ctx) {
       h('div', { class: 'generation-next' }, h('h3', {}, 'Next token'), bars, barsNote)),
   );
 
+  const announce = announcer(root);
   const state = {
     running: null, // the promise of the generate request in flight
     started: false, // a generation exists in the worker that `continue` can extend
@@ -51,31 +66,32 @@ export function mount(root, ctx) {
   root.panelData = state;
   let stepping = false; // One token was the last button pressed: a forced token stops after itself
 
+  /** The sampling settings, checked: an Error names the field and its valid range. */
   function sampling() {
-    const k = Number(topK.value);
+    const k = wholeNumber(topK, 'Top-k', 0, MAX_TOP_K, ' (0 turns it off)');
     return {
       temperature: Number(temperature.value),
       topK: k > 0 ? k : undefined,
       topP: Number(topP.value) < 1 ? Number(topP.value) : undefined,
-      seed: Number(seed.value) || 0,
+      seed: wholeNumber(seed, 'Seed', 0, Number.MAX_SAFE_INTEGER),
       candidates: CANDIDATES,
     };
   }
 
   function drawBars() {
     const c = state.candidates;
-    bars.replaceChildren(...c.map((cand, i) => {
+    replaceKeepingFocus(bars, ...c.map((cand, i) => {
       const pct = (cand.probability * 100).toFixed(1);
       const button = h('button', {
         class: 'generation-bar',
         dataset: { id: String(cand.id), rank: String(i) },
         title: `Force "${cand.token}" (id ${cand.id}) as the next token`,
-        'aria-label': `${visible(cand.token)}: ${pct} percent. Force it.`,
+
         onclick: () => force(cand.id),
       },
       h('span', { class: 'generation-token' }, visible(cand.token)),
       h('span', { class: 'generation-track' }, h('span', { class: 'generation-fill', style: `width:${Math.max(0.5, cand.probability * 100)}%` })),
-      h('span', { class: 'generation-p' }, `${pct}%`));
+      h('span', { class: 'generation-p' }, `${pct}%`), h('span', { class: 'gpt-sr-only' }, ': force this token'));
       return h('li', {}, button);
     }));
     const shown = c.reduce((a, x) => a + x.probability, 0);
@@ -98,7 +114,14 @@ export function mount(root, ctx) {
 
   /** Run one `generate` request; `fields.continue` extends the current generation. */
   async function run(fields) {
-    state.running = ctx.call('generate', { sampling: sampling(), ...fields }, (ev) => {
+    let options;
+    try {
+      options = sampling();
+    } catch (err) {
+      ctx.showError(err.message);
+      return;
+    }
+    state.running = ctx.call('generate', { sampling: options, ...fields }, (ev) => {
       const t = ev.token;
       state.tokens.push({ id: t.id, token: t.token, probability: t.probability, forced: t.forced });
       state.text = t.text;
@@ -107,10 +130,12 @@ export function mount(root, ctx) {
       drawBars();
       stats.textContent = `${state.tokens.length} tokens · last "${visible(t.token)}" had p = ${t.probability.toFixed(3)}${t.forced ? ' (forced)' : ''}`
         + (ev.tokensPerSecond ? ` · ${ev.tokensPerSecond.toFixed(0)} tokens/s` : '');
+      announce(`${state.tokens.length} tokens generated`);
     });
     refresh();
     try {
-      await state.running;
+      const result = await state.running;
+      announce(`Generation ${result.reason === 'stopped' ? 'stopped' : 'finished'}: ${state.tokens.length} tokens. The text ends: ${state.text.slice(-80)}`, true);
       setState(root, 'ready');
     } catch (err) {
       ctx.showError(err.message);
@@ -120,17 +145,14 @@ export function mount(root, ctx) {
     }
   }
 
-  function validTokens() {
-    const n = Number(maxTokens.value);
-    if (!(Number.isInteger(n) && n > 0)) throw new Error(`Tokens must be a positive whole number, not "${maxTokens.value}".`);
-    return n;
-  }
+  const validTokens = () => wholeNumber(maxTokens, 'Tokens', 1, MAX_TOKENS);
 
   async function start(count) {
     try {
       await ctx.ensureModel();
       if (!prompt.value) throw new Error('The prompt is empty: type at least one character for the model to continue.');
       const n = count ?? validTokens();
+      sampling(); // checked before the output is cleared
       promptSpan.textContent = prompt.value;
       output.replaceChildren(promptSpan, generated);
       state.tokens = [];

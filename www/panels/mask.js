@@ -2,7 +2,7 @@
 // (b) a proof by experiment that a later token cannot change an earlier prediction, and (c) an
 // ablation that trains the same model without the mask, which learns to "cheat".
 import { LossChart, smooth } from '../lib/chart.js';
-import { h, onResize, setState, throttle, uid, visible } from './ui.js';
+import { h, onResize, replaceKeepingFocus, setState, throttle, uid, visible } from './ui.js';
 import { colourLegend, corpusSnippet, drawHeatmap, headMatrix, heatmapLayout } from './attention.js';
 import { trainInto } from './runs.js';
 
@@ -87,11 +87,13 @@ export function mount(root, ctx) {
     h('div', { class: 'row mask-edit-row' }, h('label', { for: ids.steps }, 'Steps each'), steps, trainBoth, stop),
     ablationStatus,
     chartCanvas,
-    h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss with the mask ', h('span', { class: 'swatch val' }), ' without the mask (both smoothed)'),
+    h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss with the mask ', h('span', { class: 'swatch val' }), ' without the mask (dashed; both smoothed)'),
     results,
   );
   root.append(live, ablation);
-  const chart = new LossChart(chartCanvas, { signal: ctx.signal });
+  const chartSummary = h('p', { class: 'gpt-sr-only', dataset: { role: 'chart-summary' } });
+  chartCanvas.after(chartSummary);
+  const chart = new LossChart(chartCanvas, { signal: ctx.signal, summary: chartSummary });
 
   // ---------- (a) and (b): the mask and the proof ----------
   const proof = { busy: false, again: false, data: null, tokenized: null, position: -1, result: null, error: null, edited: false, vocab: null };
@@ -181,7 +183,7 @@ export function mount(root, ctx) {
 
   function drawChips() {
     const d = proof.data;
-    chips.replaceChildren(h('span', { class: 'mask-chips-label' }, 'Token to change:'), ...d.tokenStrings.map((t, i) => h('button', {
+    replaceKeepingFocus(chips, h('span', { class: 'mask-chips-label' }, 'Token to change:'), ...d.tokenStrings.map((t, i) => h('button', {
       class: 'mask-chip', 'aria-pressed': String(i === proof.position), dataset: { index: i }, 'aria-label': `position ${i}: ${visible(t)}`,
       onclick: () => {
         proof.position = i;
@@ -283,7 +285,7 @@ export function mount(root, ctx) {
     const css = getComputedStyle(root);
     chart.setSeries([
       { label: LABELS.causal, color: css.getPropertyValue('--accent'), points: smooth(abl.points.causal) },
-      { label: LABELS.nomask, color: css.getPropertyValue('--accent-2'), points: smooth(abl.points.nomask) },
+      { label: LABELS.nomask, color: css.getPropertyValue('--accent-2'), points: smooth(abl.points.nomask), dashed: true },
     ]);
   }
 
@@ -334,6 +336,8 @@ export function mount(root, ctx) {
       abl.error = `The ablation failed: ${err.message}`;
       setPhase('error', abl.error);
     } finally {
+      // The results are drawn: the two models are not needed any more (nor their memory).
+      for (const name of Object.values(SESSIONS)) ctx.call('drop', { session: name }).catch(() => {});
       abl.running = false;
       refreshButtons();
       publish();

@@ -38,7 +38,10 @@ export function mount(root, ctx) {
     if (pg.building) info.textContent = 'Building the tokenizer and the model…';
     else if (!i) info.textContent = note ? 'No model yet.' : 'The model is built when you press Train.';
     else {
-      const origin = pg.origin?.kind === 'loaded' ? ` (loaded from ${pg.origin.file})` : '';
+      const o = pg.origin;
+      const origin = o?.kind === 'loaded' ? ` (loaded from ${o.file})`
+        : o?.kind === 'resumed' ? ` (resumed at step ${o.step}, as saved in this browser)`
+          : o?.kind === 'restored' ? ` (restored from its snapshot at step ${o.step})` : '';
       const frozen = i.trainable === false ? `. It can generate but not train: ${i.untrainable}.` : '';
       info.textContent = `${describeModel(i)}${origin}${frozen}${note}`;
     }

@@ -3,15 +3,15 @@
 // input; (b) four small models trained side by side (the GPT-2 baseline, no residual connections,
 // no LayerNorm, GPT-1's post-LN) show why both parts are there.
 import { LossChart, smooth } from '../lib/chart.js';
-import { h, onResize, setState, sizeCanvas, throttle } from './ui.js';
+import { announcer, h, lineSwatch, onResize, setState, sizeCanvas, throttle } from './ui.js';
 import { trainInto } from './runs.js';
 
 /** The ablation runs, in the order they train and are listed. `model` overrides the page's. */
 const VARIANTS = [
-  { key: 'baseline', label: 'Baseline (pre-LN, GPT-2)', short: 'baseline', model: {}, color: '#3b5bdb', dashed: false },
-  { key: 'no-residual', label: 'No residual connections', short: 'no residual connections', model: { residual: false }, color: '#e8590c', dashed: false },
-  { key: 'no-layernorm', label: 'No LayerNorm', short: 'no LayerNorm', model: { layerNorm: false }, color: '#2f9e44', dashed: true },
-  { key: 'post-ln', label: 'Post-LN (GPT-1)', short: 'post-LN', model: { lnPlacement: 'post' }, color: '#ae3ec9', dashed: true },
+  { key: 'baseline', label: 'Baseline (pre-LN, GPT-2)', short: 'baseline', model: {}, color: '#3b5bdb', dash: [] },
+  { key: 'no-residual', label: 'No residual connections', short: 'no residual connections', model: { residual: false }, color: '#e8590c', dash: [2, 3] },
+  { key: 'no-layernorm', label: 'No LayerNorm', short: 'no LayerNorm', model: { layerNorm: false }, color: '#2f9e44', dash: [7, 4] },
+  { key: 'post-ln', label: 'Post-LN (GPT-1)', short: 'post-LN', model: { lnPlacement: 'post' }, color: '#ae3ec9', dash: [11, 3, 2, 3] },
 ];
 /** Why each ablation trains worse than the baseline, for the summary sentence. */
 const WHY = {
@@ -118,10 +118,12 @@ export function mount(root, ctx) {
   const layers = h('select', { dataset: { role: 'residual-layers' } }, ...[2, 4, 6].map((n) => h('option', { value: String(n), selected: n === 4 }, String(n))));
   const run = h('button', { class: 'primary', dataset: { action: 'residual-run' } }, 'Train the four models');
   const stop = h('button', { dataset: { action: 'residual-stop' }, disabled: true }, 'Stop');
-  const runNote = h('span', { class: 'hint residual-run-note', dataset: { role: 'residual-run-note' }, 'aria-live': 'polite' });
+  // Updated every training chunk: not a live region itself; `announce` says it once a second.
+  const runNote = h('span', { class: 'hint residual-run-note', dataset: { role: 'residual-run-note' } });
+  const announce = announcer(root);
   const chartCanvas = h('canvas', { class: 'chart residual-loss', dataset: { role: 'residual-loss-chart' }, role: 'img', 'aria-label': 'Training loss of the four models, step by step' });
   const legend = h('p', { class: 'legend residual-legend' }, ...VARIANTS.map((v) =>
-    h('span', { class: 'residual-key' }, h('span', { class: `residual-swatch${v.dashed ? ' dashed' : ''}`, style: `--c:${v.color}` }), v.label)));
+    h('span', { class: 'residual-key' }, lineSwatch(v.color, v.dash), v.label)));
   const resultBody = h('tbody');
   const results = h('div', { class: 'residual-table-box' }, h('table', { class: 'residual-table residual-results', dataset: { role: 'ablation-table' } },
     h('caption', {}, `Final loss: the mean of the last ${FINAL_WINDOW} training losses; validation loss: on held-out text after the run.`),
@@ -207,9 +209,11 @@ export function mount(root, ctx) {
   }
 
   // ---- (b) ----
-  const chart = new LossChart(chartCanvas, { signal: ctx.signal });
+  const chartSummary = h('p', { class: 'gpt-sr-only', dataset: { role: 'chart-summary' } });
+  chartCanvas.after(chartSummary);
+  const chart = new LossChart(chartCanvas, { signal: ctx.signal, summary: chartSummary });
   const drawChart = () => chart.setSeries(VARIANTS.map((v) => ({
-    label: v.label, color: v.color, dashed: v.dashed, points: smooth(data.ablation?.runs[v.key]?.points ?? []),
+    label: v.label, color: v.color, dash: v.dash, points: smooth(data.ablation?.runs[v.key]?.points ?? []),
   })));
   const drawSoon = throttle(drawChart, 300);
 
@@ -219,7 +223,7 @@ export function mount(root, ctx) {
       const r = runs[v.key];
       const time = r?.ms ? `${(r.ms / 1000).toFixed(1)} s` : r?.status ?? (data.ablation.done ? 'not run' : 'waiting');
       return h('tr', { dataset: { variant: v.key } },
-        h('th', { scope: 'row' }, h('span', { class: `residual-swatch${v.dashed ? ' dashed' : ''}`, style: `--c:${v.color}` }), v.label),
+        h('th', { scope: 'row' }, lineSwatch(v.color, v.dash), v.label),
         h('td', {}, fmt(r?.final)), h('td', {}, fmt(r?.val)), h('td', {}, time));
     }));
   }
@@ -252,6 +256,7 @@ export function mount(root, ctx) {
     await trainInto(ctx, session, data.ablation.steps, r.points, (ev) => {
       drawSoon();
       runNote.textContent = `${v.label}: step ${ev.step} of ${data.ablation.steps}, loss ${fmt(ev.losses.at(-1))}`;
+      announce(runNote.textContent);
     });
     r.final = mean(r.points.slice(-FINAL_WINDOW).map((p) => p[1]));
     r.val = r.points.length ? (await ctx.call('evaluate', { session })).val : NaN;
@@ -289,9 +294,11 @@ export function mount(root, ctx) {
       drawChart();
       summary.replaceChildren(...summarize());
       runNote.textContent = running.stopped ? 'Stopped.' : `Done: ${VARIANTS.length} models, ${n} steps each, ${nLayer} layers.`;
+      announce(runNote.textContent, true);
       data.ablation.done = true;
     } catch (err) {
       runNote.textContent = `The ablation failed: ${err.message}`;
+      announce(runNote.textContent, true);
       ctx.showError(`Ablation run: ${err.message}`);
       if (running.session) ctx.call('drop', { session: running.session }).catch(() => {});
       data.ablation.done = true;

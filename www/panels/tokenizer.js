@@ -79,6 +79,22 @@ export function mount(root, ctx) {
 
   const kind = () => (kindChar.checked ? 'char' : 'bpe');
 
+  // The corpus travels to the worker once per version (ctx.corpusId), not with every edit.
+  let sent = null;
+  async function tokenize(fields, corpus) {
+    const corpusId = ctx.corpusId;
+    if (sent === corpusId) {
+      try {
+        return await ctx.call('tokenizer', { ...fields, corpusId });
+      } catch (err) {
+        if (err.code !== 'CORPUS_UNKNOWN') throw err; // a new worker: send it again
+      }
+    }
+    const result = await ctx.call('tokenizer', { ...fields, corpusId, corpus });
+    sent = corpusId;
+    return result;
+  }
+
   function useSample(s) {
     text.value = s.text(ctx).slice(0, MAX_TEXT);
     run();
@@ -114,7 +130,7 @@ export function mount(root, ctx) {
     const id = ++serial;
     setState(root, 'busy', k === 'bpe' ? `Tokenizing (training a ${size}-token BPE on this corpus the first time)…` : 'Tokenizing…');
     try {
-      const result = await ctx.call('tokenizer', { kind: k, vocabSize: size, corpus, text: input });
+      const result = await tokenize({ kind: k, vocabSize: size, text: input }, corpus);
       if (id !== serial) return;
       if (result.unknownChars.length) {
         renderError(input, k, size, result.unknownChars, null);
@@ -159,8 +175,8 @@ export function mount(root, ctx) {
       type: 'button',
       class: `tokenizer-chip hue-${i % HUES}${piece.whole ? '' : ' tokenizer-partial'}`,
       dataset: { index: String(i), id: String(r.ids[i]) },
+      // The chip's name is what it shows (token and id); the rest is its description.
       title: describe,
-      'aria-label': describe,
       onmouseenter: show, onfocus: show, onclick: show,
     }, h('span', { class: 'tokenizer-text' }, label), h('span', { class: 'tokenizer-id' }, String(r.ids[i])));
   }

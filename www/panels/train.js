@@ -59,8 +59,8 @@ export function showStats(pg, element) {
     valLoss: String(Number.isFinite(s.valLoss) ? s.valLoss : ''),
   });
   if (!pg.info) return 'Not trained yet.';
-  if (pg.origin?.kind === 'loaded' && !pg.history.train.length) return `Loaded a model trained for ${s.step} steps.`;
-  if (!pg.history.train.length) return 'Step 0: untrained (the generator produces noise).';
+  if (pg.origin?.kind === 'loaded' && !pg.history.train.count) return `Loaded a model trained for ${s.step} steps.`;
+  if (!pg.history.train.count) return 'Step 0: untrained (the generator produces noise).';
   const ending = run.reason ? ` · ${run.reason}` : '';
   return `Step ${s.step} of ${s.target} · ${Number.isFinite(s.tokensPerSecond) ? Math.round(s.tokensPerSecond).toLocaleString() : '–'} tokens/s · `
     + `ETA ${pg.training ? fmtTime(s.etaSeconds) : fmtTime(0)} · loss ${fmt(s.lastLoss)}`
@@ -79,23 +79,30 @@ export function mount(root, ctx) {
   const progress = h('progress', { max: '1', value: '0', dataset: { role: 'progress' }, 'aria-label': 'Training progress' });
   const stats = h('p', { class: 'stats', dataset: { role: 'train-stats' } }, 'Not trained yet.');
   const canvas = h('canvas', { class: 'chart', dataset: { role: 'loss-chart' }, role: 'img', 'aria-label': 'Training and validation loss per step' });
-  const legend = h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss (smoothed) ', h('span', { class: 'swatch val' }), ' validation loss');
+  const legend = h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss (smoothed) ', h('span', { class: 'swatch val' }), ' validation loss (dashed, dots)');
+  const summary = h('p', { class: 'gpt-sr-only', dataset: { role: 'loss-summary' } });
   const stepsLabel = h('label', { class: 'steps', hidden: hide.has('steps') }, 'Steps ', steps);
+  // A run kept in this browser (autosave): offered for resuming after a reload; forgettable.
+  const savedText = h('span', { dataset: { role: 'saved-note' } });
+  const resume = h('button', { dataset: { action: 'resume' }, hidden: true }, 'Resume it');
+  const forget = h('button', { dataset: { action: 'forget-saved' } }, 'Forget saved model');
+  const saved = h('p', { class: 'hint train-saved', hidden: true }, savedText, ' ', resume, ' ', forget);
   const loadLabel = h('label', { class: 'file small', hidden: hide.has('save') }, 'Load model ', load);
   save.hidden = hide.has('save');
   canvas.hidden = hide.has('chart');
   legend.hidden = hide.has('chart');
-  root.append(note, h('div', { class: 'row buttons' }, stepsLabel, b.train, b.pause, b.stop, reset, save, loadLabel), progress, stats, canvas, legend);
+  root.append(note, saved, h('div', { class: 'row buttons' }, stepsLabel, b.train, b.pause, b.stop, reset, save, loadLabel), progress, stats, canvas, legend, summary);
 
-  const chart = new LossChart(canvas, { signal });
+  const chart = new LossChart(canvas, { signal, summary });
   let frame = 0;
   function draw() {
     frame = 0;
     const css = getComputedStyle(root);
-    const h2 = pg.history;
+    const { train, val } = pg.history;
     chart.setSeries([
-      { label: 'train', color: css.getPropertyValue('--accent'), points: smooth(h2.train) },
-      { label: 'val', color: css.getPropertyValue('--accent-2'), points: h2.val },
+      // Once a long run's points were merged, the band shows the min and max each one covers.
+      { label: 'Training loss (smoothed)', color: css.getPropertyValue('--accent'), points: smooth(train.pairs()), band: train.merged ? train.band() : null },
+      { label: 'Validation loss', color: css.getPropertyValue('--accent-2'), points: val.pairs(), dashed: true, markers: true },
     ]);
     const s = pg.stats;
     progress.max = Math.max(1, s.target - s.start);
@@ -139,6 +146,29 @@ export function mount(root, ctx) {
     if (file) pg.load(file).catch(() => {});
     load.value = '';
   });
+  const when = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  async function showSaved(detail) {
+    if (!pg.autosave) return;
+    if (detail === undefined) {
+      // On mount: a run from an earlier visit, offered while there is no model in the page yet.
+      const run = await pg.savedRun();
+      if (!run || pg.info) return;
+      savedText.textContent = `You trained a model here before: ${run.preset} on "${run.corpus}", step ${run.step.toLocaleString()}, saved at ${when(run.savedAt)}.`;
+      resume.hidden = false;
+      saved.hidden = false;
+      return;
+    }
+    resume.hidden = true;
+    saved.hidden = !detail;
+    if (detail) savedText.textContent = `Kept in this browser at step ${detail.step.toLocaleString()} (${when(detail.savedAt)}), so a reload loses nothing.`;
+  }
+  resume.addEventListener('click', () => {
+    resume.disabled = true;
+    pg.resumeSaved().catch(() => {}).finally(() => { resume.disabled = false; });
+  });
+  forget.addEventListener('click', () => pg.forgetSaved());
+  ctx.events.addEventListener('saved', (e) => showSaved(e.detail));
+  showSaved();
   for (const type of ['status', 'training', 'model', 'building', 'trained']) ctx.events.addEventListener(type, refresh);
   // Progress arrives many times a second: one redraw per frame. A change of model or status is
   // drawn at once, so the figures (data-step, …) are current when `status` changes.

@@ -92,3 +92,61 @@ export function throttle(fn, ms) {
     }, wait);
   };
 }
+
+const FOCUSABLE = 'button, a[href], input, select, textarea, [tabindex]';
+
+/** Replaces `container`'s children and, if one of them had keyboard focus, focuses the new child
+ *  that stands for it (the same `data-key`, else the same position), so a reader choosing an
+ *  item in a list that redraws does not lose their place. */
+export function replaceKeepingFocus(container, ...children) {
+  const active = container.getRootNode().activeElement;
+  const had = active && container.contains(active) ? active : null;
+  const before = had ? [...container.querySelectorAll(FOCUSABLE)] : [];
+  const key = had?.dataset.key ?? null;
+  const index = before.indexOf(had);
+  container.replaceChildren(...children);
+  if (!had) return;
+  const after = [...container.querySelectorAll(FOCUSABLE)];
+  const next = (key !== null && after.find((e) => e.dataset.key === key)) || after[Math.min(index, after.length - 1)];
+  next?.focus({ preventScroll: true });
+}
+
+/** A polite live region in `root` (read by screen readers, not shown) that says at most one
+ *  thing a second: `announce(text)` keeps only the latest text of a burst; `announce(text,
+ *  true)` says it at once (a run ended). */
+export function announcer(root, ms = 1000) {
+  const region = h('p', { class: 'gpt-sr-only', 'aria-live': 'polite', dataset: { role: 'announcer' } });
+  root.append(region);
+  let last = 0;
+  let timer = null;
+  let pending = '';
+  const say = () => {
+    timer = null;
+    last = performance.now();
+    region.textContent = pending;
+  };
+  return (text, now = false) => {
+    pending = text;
+    if (now) {
+      clearTimeout(timer);
+      say();
+    } else if (!timer) {
+      timer = setTimeout(say, Math.max(0, last + ms - performance.now()));
+    }
+  };
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A legend key: a short line in `color` with the chart's dash pattern (`dash`: [on, off, …]). */
+export function lineSwatch(color, dash = []) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('width', '26');
+  svg.setAttribute('height', '8');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'line-swatch');
+  const line = document.createElementNS(SVG, 'line');
+  for (const [k, v] of Object.entries({ x1: 1, y1: 4, x2: 25, y2: 4, stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': dash.join(' ') || 'none' })) line.setAttribute(k, String(v));
+  svg.append(line);
+  return svg;
+}

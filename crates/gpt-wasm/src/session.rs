@@ -24,7 +24,20 @@ pub struct Session {
     tokenizer: Tokenizer,
     weights: Weights,
     generation: Option<Generation>,
+    /// Held-out fraction the training data was split with (a resumed run splits it the same way).
+    val_fraction: f32,
 }
+
+/// What a saved run records about its session, beside the crate's training state.
+#[derive(Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionMeta {
+    preset: String,
+    val_fraction: f32,
+}
+
+/// Metadata key of [`SessionMeta`] in a saved run.
+const SESSION_META: &str = "session";
 
 /// Where the model lives: inside its trainer, or on its own when it cannot train.
 // One per session, never in a collection: the size difference between the variants costs nothing.
@@ -206,6 +219,7 @@ impl Session {
             tokenizer,
             weights: Weights::Training(trainer),
             generation: None,
+            val_fraction: r.val_fraction,
         })
     }
 
@@ -258,6 +272,41 @@ impl Session {
             tokenizer: loaded.tokenizer,
             weights,
             generation: None,
+            val_fraction: r.val_fraction,
+        })
+    }
+
+    /// Rebuild a training run from `snapshot()`'s bytes, on `options.device`, continuing on
+    /// `options.corpus` (the same text it was trained on: the steps after a resume are then the
+    /// ones the run would have taken). Other options are taken from the file.
+    #[wasm_bindgen(unchecked_return_type = "Session")]
+    pub async fn resume(
+        bytes: Vec<u8>,
+        #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+    ) -> Result<Session, JsError> {
+        crate::init_once();
+        let options: SessionOptions = from_js(options, "session options")?;
+        let device: Device = autodiff_device(options.device).await.map_err(js_error)?;
+        let run = gpt::train::state::load(&bytes, &device).map_err(js_error)?;
+        let meta: SessionMeta = run
+            .meta
+            .get(SESSION_META)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .ok_or_else(|| JsError::new("cannot resume: the file has no session settings; was it written by snapshot()?"))?;
+        let tokenizer = run.tokenizer.clone();
+        let block = run.model().config().block_size;
+        let ids = tokenizer
+            .encode_ids(&options.corpus)
+            .map_err(|e| JsError::new(&format!("cannot resume on this corpus: {e}")))?;
+        let dataset = Dataset::new(ids, block, meta.val_fraction).map_err(js_error)?;
+        let trainer = run.trainer(dataset).map_err(js_error)?;
+        Ok(Session {
+            backend: options.device,
+            preset: meta.preset,
+            tokenizer,
+            weights: Weights::Training(trainer),
+            generation: None,
+            val_fraction: meta.val_fraction,
         })
     }
 
@@ -341,6 +390,7 @@ impl Session {
         let model = self.weights.model().clone();
         let t = Trainer::fine_tuning(model, self.step(), dataset, config).map_err(js_error)?;
         self.weights = Weights::Training(t);
+        self.val_fraction = val_fraction;
         self.generation = None;
         let t = self.weights.trainer_mut()?;
         to_js(&FineTuned {
@@ -450,6 +500,22 @@ impl Session {
     /// The model, tokenizer and step as one safetensors file (Hugging Face GPT-2 names).
     pub async fn save(&self) -> Result<Vec<u8>, JsError> {
         checkpoint::save(self.weights.model(), &self.tokenizer, self.step())
+            .await
+            .map_err(js_error)
+    }
+
+    /// The whole training run (model, optimizer state, samplers, schedule) as one file that
+    /// `Session.resume` continues exactly; reads the device's data asynchronously.
+    pub async fn snapshot(&self) -> Result<Vec<u8>, JsError> {
+        let trainer = self.weights.trainer().ok_or_else(|| {
+            JsError::new("this model cannot train, so it has no run to snapshot: save() it instead")
+        })?;
+        let meta = serde_json::to_string(&SessionMeta {
+            preset: self.preset.clone(),
+            val_fraction: self.val_fraction,
+        })
+        .map_err(js_error)?;
+        gpt::train::state::save(trainer, &self.tokenizer, vec![(SESSION_META.into(), meta)])
             .await
             .map_err(js_error)
     }

@@ -308,3 +308,43 @@ async fn embeddings_tokenizers_and_reference_models() {
         "GPT-3 175B counted {gpt3}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_snapshot_resumes_the_run_with_identical_steps() {
+    let mut s = session(json!({"valFraction": 0.2})).await;
+    s.train(8).await.map_err(message).expect("train");
+    let snapshot = s.snapshot().await.map_err(message).expect("snapshot");
+    // The uninterrupted run's next steps…
+    let straight = rust(s.train(5).await.map_err(message).expect("train on"));
+    // …are the resumed run's next steps, bit for bit (CPU).
+    let mut resumed = Session::resume(snapshot.clone(), js(json!({"corpus": CORPUS})))
+        .await
+        .map_err(message)
+        .expect("resume");
+    assert_eq!(resumed.step(), 8);
+    let info = rust(resumed.info().map_err(message).expect("info"));
+    assert_eq!(info["preset"], "tiny");
+    assert_eq!(info["trainable"], true);
+    let again = rust(
+        resumed
+            .train(5)
+            .await
+            .map_err(message)
+            .expect("train resumed"),
+    );
+    assert_eq!(again["losses"], straight["losses"]);
+    assert_eq!(again["step"], 13);
+    // A model file is not a run; a corpus the tokenizer cannot encode is refused by name.
+    let model_file = s.save().await.map_err(message).expect("save");
+    let err = match Session::resume(model_file, js(json!({"corpus": CORPUS}))).await {
+        Ok(_) => panic!("a model file has no run to resume"),
+        Err(e) => message(e),
+    };
+    assert!(err.contains("no training state"), "{err}");
+    let err = match Session::resume(snapshot, js(json!({"corpus": "日本語のテキスト"}))).await
+    {
+        Ok(_) => panic!("the tokenizer cannot encode this corpus"),
+        Err(e) => message(e),
+    };
+    assert!(err.contains("cannot resume on this corpus"), "{err}");
+}

@@ -32,12 +32,36 @@ pub struct Checkpoint {
 
 /// Serialise a model, its tokenizer and its step count to safetensors bytes.
 pub async fn save(model: &Gpt, tokenizer: &Tokenizer, step: usize) -> Result<Vec<u8>> {
+    save_with(model, tokenizer, step, Vec::new(), Vec::new()).await
+}
+
+/// A tensor stored beside the weights (the optimizer's moments of a saved training run).
+pub(crate) struct Extra {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: burn::tensor::Tensor<1>,
+}
+
+/// [`save`], plus `extra` tensors and `meta` entries (a training run's state, see
+/// `train::state`).
+pub(crate) async fn save_with(
+    model: &Gpt,
+    tokenizer: &Tokenizer,
+    step: usize,
+    extra: Vec<Extra>,
+    meta: Vec<(String, String)>,
+) -> Result<Vec<u8>> {
     let mut names = Vec::new();
     let mut buffers = Vec::new();
-    for p in model.named_params() {
-        let values = read_f32(p.values).await?;
+    let params = model
+        .named_params()
+        .into_iter()
+        .map(|p| (p.name, p.shape, p.values));
+    let extra = extra.into_iter().map(|e| (e.name, e.shape, e.values));
+    for (name, shape, values) in params.chain(extra) {
+        let values = read_f32(values).await?;
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        names.push((p.name, p.shape));
+        names.push((name, shape));
         buffers.push(bytes);
     }
     let views = names
@@ -51,12 +75,13 @@ pub async fn save(model: &Gpt, tokenizer: &Tokenizer, step: usize) -> Result<Vec
         .collect::<Result<Vec<_>>>()?;
     let config = serde_json::to_string(model.config())
         .map_err(|e| GptError::Checkpoint(format!("cannot write the config: {e}")))?;
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
         ("config".to_string(), config),
         ("tokenizer".to_string(), tokenizer.to_json()),
         ("step".to_string(), step.to_string()),
     ]);
+    metadata.extend(meta);
     safetensors::serialize(views, Some(metadata))
         .map_err(|e| GptError::Checkpoint(format!("cannot serialise the weights: {e}")))
 }
@@ -67,6 +92,19 @@ pub async fn save(model: &Gpt, tokenizer: &Tokenizer, step: usize) -> Result<Vec
 /// (or truncated), missing metadata, a config or tokenizer that does not parse or does not
 /// match, a missing, extra or mis-shaped tensor.
 pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
+    load_with(bytes, device, "").map(|(checkpoint, _, _)| checkpoint)
+}
+
+/// What [`load_with`] reads: the checkpoint, the file's metadata and its extra tensors by name.
+pub(crate) type Loaded = (
+    Checkpoint,
+    HashMap<String, String>,
+    HashMap<String, Vec<f32>>,
+);
+
+/// [`load`], also returning the metadata and the tensors whose names start with `extra_prefix`
+/// (which then do not count as tensors the model does not use; "" takes none).
+pub(crate) fn load_with(bytes: &[u8], device: &Device, extra_prefix: &str) -> Result<Loaded> {
     let bad = |m: String| GptError::Checkpoint(m);
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
         bad(format!(
@@ -113,23 +151,34 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
         used: HashSet::new(),
     };
     let model = Gpt::from_source(&config, &mut source, device)?;
-    let extra: Vec<String> = tensors
+    let wanted = |n: &str| !extra_prefix.is_empty() && n.starts_with(extra_prefix);
+    let unused: Vec<String> = tensors
         .names()
         .into_iter()
-        .filter(|n| !source.used.contains(*n))
+        .filter(|n| !source.used.contains(*n) && !wanted(n))
         .map(str::to_string)
         .collect();
-    if !extra.is_empty() {
+    if !unused.is_empty() {
         return Err(bad(format!(
             "the file has tensors this model does not use ({}); does the config match the weights?",
-            extra.join(", ")
+            unused.join(", ")
         )));
     }
-    Ok(Checkpoint {
-        model,
-        tokenizer,
-        step,
-    })
+    let mut extra = HashMap::new();
+    for name in tensors.names().into_iter().filter(|n| wanted(n)) {
+        let values = source.read(name)?;
+        extra.insert(name.to_string(), values);
+    }
+    let meta = meta.clone();
+    Ok((
+        Checkpoint {
+            model,
+            tokenizer,
+            step,
+        },
+        meta,
+        extra,
+    ))
 }
 
 /// Supplies parameters from a safetensors file, checking dtype and shape.
@@ -138,8 +187,13 @@ struct FileWeights<'a, 'data> {
     used: HashSet<String>,
 }
 
-impl WeightSource for FileWeights<'_, '_> {
-    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+impl FileWeights<'_, '_> {
+    /// The values of tensor `name` (f32, all finite), whatever its shape.
+    fn read(&self, name: &str) -> Result<Vec<f32>> {
+        self.view(name, None)
+    }
+
+    fn view(&self, name: &str, shape: Option<&[usize]>) -> Result<Vec<f32>> {
         let bad = |m: String| GptError::Checkpoint(m);
         let view = self.tensors.tensor(name).map_err(|_| {
             bad(format!(
@@ -152,14 +206,15 @@ impl WeightSource for FileWeights<'_, '_> {
                 view.dtype()
             )));
         }
-        if view.shape() != shape {
+        if let Some(shape) = shape
+            && view.shape() != shape
+        {
             return Err(bad(format!(
                 "tensor \"{name}\" has shape {:?}, but the config needs {:?}",
                 view.shape(),
                 shape
             )));
         }
-        self.used.insert(name.to_string());
         let values: Vec<f32> = view
             .data()
             .chunks_exact(4)
@@ -170,6 +225,14 @@ impl WeightSource for FileWeights<'_, '_> {
                 "tensor \"{name}\" holds a non-finite value at index {i}"
             )));
         }
+        Ok(values)
+    }
+}
+
+impl WeightSource for FileWeights<'_, '_> {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let values = self.view(name, Some(shape))?;
+        self.used.insert(name.to_string());
         Ok(values)
     }
 }

@@ -19,6 +19,8 @@ pub struct SamplingOptions {
     /// Keep only the `k` most likely tokens (None: all).
     pub top_k: Option<usize>,
     /// Keep the smallest set of most likely tokens whose probability reaches `p` (None: all).
+    /// With `top_k` too, `p` is a fraction of the mass the top `k` hold (their probabilities are
+    /// renormalised first), as Hugging Face's `TopKLogitsWarper` then `TopPLogitsWarper` do.
     pub top_p: Option<f32>,
     /// Seed of the sampler, so a generation can be repeated.
     pub seed: u64,
@@ -110,7 +112,8 @@ pub fn distribution(logits: &[f32], opts: &SamplingOptions) -> Vec<f32> {
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
     let mut keep = opts.top_k.map_or(n, |k| k.min(n));
     if let Some(top_p) = opts.top_p {
-        let total: f32 = p.iter().sum();
+        // Fractions of what top-k kept, not of the whole vocabulary.
+        let total: f32 = order[..keep].iter().map(|&i| p[i]).sum();
         let mut cumulative = 0.0;
         for (rank, &i) in order.iter().enumerate().take(keep) {
             cumulative += p[i] / total;
@@ -210,10 +213,23 @@ impl Generator {
     }
 
     /// Change the sampling options for the following steps (the seed stream continues).
+    ///
+    /// Turning the cache off and on again would leave it holding an older prefix, so a change of
+    /// `use_cache` empties it; the next step rebuilds it from the whole context.
     pub fn set_options(&mut self, options: SamplingOptions) -> Result<()> {
         options.validate()?;
+        if options.use_cache != self.options.use_cache {
+            self.cache = KvCache::default();
+        }
         self.options = options;
         Ok(())
+    }
+
+    /// Whether the key/value cache may be used: asked for, and the model is causal. Without the
+    /// mask an earlier position's keys and values depend on later tokens (from the second layer
+    /// on), so what was cached before a token arrived is stale: recompute everything instead.
+    fn caching(&self) -> bool {
+        self.options.use_cache && self.model.config().causal
     }
 
     /// The distribution the next token will be drawn from, top candidates first.
@@ -255,19 +271,21 @@ impl Generator {
 
     /// Compute the logits that follow the current tokens.
     ///
-    /// With the cache, only the newest token is processed, until the context is full; then the
-    /// window slides, every position shifts, and the cache is rebuilt from the last
-    /// `block_size` tokens (exactly what a full recomputation would see).
+    /// With the cache, only the newest token is processed, as long as the cache holds exactly
+    /// the tokens before it; when the context is full the window slides, every position shifts,
+    /// and the cache is rebuilt from the last `block_size` tokens (exactly what a full
+    /// recomputation would see). A cache that holds anything else is rebuilt too.
     async fn refresh_logits(&mut self, start: bool) -> Result<()> {
         let block = self.model.config().block_size;
         let device = self.model.device();
         let n = self.tokens.len();
         let window = &self.tokens[n.saturating_sub(block)..];
-        let logits = if self.options.use_cache && !start && self.cache.len() < block {
+        let in_step = !start && n <= block && self.cache.len() + 1 == n;
+        let logits = if self.caching() && in_step {
             let last = &self.tokens[n - 1..];
             self.model
                 .forward_cached(tokens_tensor(last, &device), &mut self.cache)
-        } else if self.options.use_cache {
+        } else if self.caching() {
             self.cache = KvCache::default();
             self.model
                 .forward_cached(tokens_tensor(window, &device), &mut self.cache)

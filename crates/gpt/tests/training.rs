@@ -3,9 +3,13 @@
 use burn::module::Module;
 use gpt::checkpoint;
 use gpt::data::Dataset;
+use gpt::device::read_f32;
 use gpt::device::{block_on, cpu};
+use gpt::model::tokens_tensor;
 use gpt::train::{TrainConfig, Trainer};
 use gpt::{Gpt, GptConfig, GptError, Tokenizer};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::collections::HashMap;
 
 const LINES: &str = include_str!("fixtures/tutorial.txt");
 
@@ -152,15 +156,148 @@ fn bad_checkpoints_give_clear_errors() {
     let other_json = serde_json::to_string(&other_cfg).expect("json");
     let relabelled = relabel(&other_bytes, &other_json, &cfg_json);
     let err = load_err(&relabelled);
-    assert!(
-        err.contains("has shape") && err.contains("does the config match") || err.contains("shape"),
-        "{err}"
+    let v = model.config().vocab_size;
+    let expected = format!(
+        "tensor \"transformer.wte.weight\" has shape [{v}, 16], but the config needs [{v}, 32]"
     );
+    assert!(err.contains(&expected), "{err}");
     // Mismatched tokenizer: a vocabulary of another size.
     let small_tok = Tokenizer::train_char("abc abc").expect("tok");
     let tok_swapped = relabel(&bytes, &tokenizer.to_json(), &small_tok.to_json());
     let err = load_err(&tok_swapped);
     assert!(err.contains("do not match"), "{err}");
+}
+
+/// A tensor of a safetensors file: name, dtype, shape and raw bytes.
+type RawTensor = (String, Dtype, Vec<usize>, Vec<u8>);
+
+/// The tensors and metadata of a checkpoint, to build altered copies of it.
+fn parts(bytes: &[u8]) -> (Vec<RawTensor>, HashMap<String, String>) {
+    let (_, header) = SafeTensors::read_metadata(bytes).expect("header");
+    let meta = header.metadata().clone().expect("metadata");
+    let tensors = SafeTensors::deserialize(bytes).expect("tensors");
+    let mut out: Vec<_> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            (
+                name,
+                view.dtype(),
+                view.shape().to_vec(),
+                view.data().to_vec(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    (out, meta)
+}
+
+fn assemble(tensors: &[RawTensor], meta: &HashMap<String, String>) -> Vec<u8> {
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            (
+                name.clone(),
+                TensorView::new(*dtype, shape.clone(), data).expect("view"),
+            )
+        })
+        .collect();
+    safetensors::serialize(views, Some(meta.clone())).expect("serialize")
+}
+
+#[test]
+fn checkpoints_with_a_missing_extra_mistyped_or_non_finite_tensor_are_refused() {
+    let (tokenizer, trainer) = setup(6);
+    let model = trainer.model().valid();
+    let bytes = block_on(checkpoint::save(&model, &tokenizer, 0)).expect("save");
+    let (tensors, meta) = parts(&bytes);
+    let load_err = |b: &[u8]| match checkpoint::load(b, &cpu()) {
+        Ok(_) => panic!("an altered file must not load"),
+        Err(e) => e.to_string(),
+    };
+    // Unaltered, the reassembled file loads: the alterations below are what is refused.
+    assert!(checkpoint::load(&assemble(&tensors, &meta), &cpu()).is_ok());
+    let name = "transformer.h.0.attn.c_attn.weight";
+    let at = tensors
+        .iter()
+        .position(|t| t.0 == name)
+        .expect("tensor present");
+
+    let mut missing = tensors.clone();
+    missing.remove(at);
+    let err = load_err(&assemble(&missing, &meta));
+    assert!(
+        err.contains(&format!("the tensor \"{name}\" is missing")),
+        "{err}"
+    );
+
+    let mut extra = tensors.clone();
+    extra.push((
+        "transformer.h.7.attn.bias".into(),
+        Dtype::F32,
+        vec![2],
+        vec![0; 8],
+    ));
+    let err = load_err(&assemble(&extra, &meta));
+    assert!(
+        err.contains("tensors this model does not use (transformer.h.7.attn.bias)"),
+        "{err}"
+    );
+
+    let mut half = tensors.clone();
+    let (_, dtype, _, data) = &mut half[at];
+    *dtype = Dtype::F16;
+    data.truncate(data.len() / 2);
+    let err = load_err(&assemble(&half, &meta));
+    assert!(
+        err.contains(&format!("tensor \"{name}\" is F16, expected F32")),
+        "{err}"
+    );
+
+    for bad in [f32::NAN, f32::INFINITY] {
+        let mut poisoned = tensors.clone();
+        poisoned[at].3[12..16].copy_from_slice(&bad.to_le_bytes());
+        let err = load_err(&assemble(&poisoned, &meta));
+        assert!(
+            err.contains(&format!(
+                "tensor \"{name}\" holds a non-finite value at index 3"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn training_with_dropout_learns_and_dropout_is_off_in_inference() {
+    let text = corpus();
+    let tokenizer = Tokenizer::train_char(&text).expect("tokenizer");
+    let mut cfg = GptConfig::preset("tiny", tokenizer.vocab_size()).expect("preset");
+    cfg.dropout = 0.2;
+    let ids = tokenizer.encode_ids(&text).expect("encode");
+    let data = Dataset::new(ids.clone(), cfg.block_size, 0.1).expect("dataset");
+    let model = Gpt::new(&cfg, 8, &cpu()).expect("model");
+    // Dropout is active in training passes (two differ) and off in inference (two agree).
+    let tokens = tokens_tensor(&ids[..cfg.block_size], &cpu());
+    let read = |t| block_on(read_f32::<3>(t)).expect("read");
+    assert_ne!(
+        read(model.forward_train(tokens.clone())),
+        read(model.forward_train(tokens.clone()))
+    );
+    assert_eq!(
+        read(model.forward(tokens.clone())),
+        read(model.forward(tokens))
+    );
+    let mut train = TrainConfig::preset("tiny").expect("train preset");
+    train.seed = 8;
+    train.decay_steps = 300;
+    let mut trainer = Trainer::new(model, data, train).expect("trainer");
+    let (_, before) = block_on(trainer.estimate_loss()).expect("evaluate");
+    block_on(trainer.train(300)).expect("train");
+    let (_, after) = block_on(trainer.estimate_loss()).expect("evaluate");
+    assert!(
+        after < before - 1.0,
+        "validation loss {before} -> {after} with dropout 0.2"
+    );
 }
 
 /// Replace a metadata string inside a safetensors file, fixing up the header length.
@@ -250,4 +387,51 @@ fn data_from_another_tokenizer_is_refused() {
         err.contains("token id 11") && err.contains("10 tokens"),
         "{err}"
     );
+}
+
+#[test]
+fn a_saved_run_resumes_with_bit_identical_steps() {
+    let (tokenizer, mut trainer) = setup(9);
+    block_on(trainer.train(25)).expect("train");
+    let state = block_on(gpt::train::state::save(
+        &trainer,
+        &tokenizer,
+        vec![("note".into(), "kept".into())],
+    ))
+    .expect("save the run");
+    // The run goes on uninterrupted…
+    let straight = block_on(trainer.train(12)).expect("train on");
+    let (straight_train, straight_val) = block_on(trainer.estimate_loss()).expect("eval");
+    // …and the same run, resumed from the file, takes exactly the same steps.
+    let resumed = gpt::train::state::load(&state, &cpu()).expect("load the run");
+    assert_eq!(resumed.step(), 25);
+    assert_eq!(resumed.meta.get("note").map(String::as_str), Some("kept"));
+    assert_eq!(resumed.tokenizer, tokenizer);
+    let text = corpus();
+    let ids = resumed.tokenizer.encode_ids(&text).expect("encode");
+    let data = Dataset::new(ids, resumed.model().config().block_size, 0.1).expect("dataset");
+    let mut again = resumed.trainer(data).expect("trainer");
+    let after = block_on(again.train(12)).expect("train resumed");
+    assert_eq!(after.step, straight.step);
+    assert_eq!(
+        after.losses, straight.losses,
+        "the resumed steps are the uninterrupted ones"
+    );
+    assert_eq!(
+        block_on(again.estimate_loss()).expect("eval"),
+        (straight_train, straight_val)
+    );
+    // A model file (no run state) says what it lacks; a run file is no plain model file.
+    let model_file =
+        block_on(checkpoint::save(&trainer.model().valid(), &tokenizer, 37)).expect("save");
+    let err = match gpt::train::state::load(&model_file, &cpu()) {
+        Ok(_) => panic!("a model file is not a run"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("no training state"), "{err}");
+    let err = match checkpoint::load(&state, &cpu()) {
+        Ok(_) => panic!("the optimizer tensors are not the model's"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("optimizer.m."), "{err}");
 }

@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::dropout::dropout;
 use super::linear::Linear;
 use super::weights::{NamedParam, WeightSource};
 use crate::config::GptConfig;
@@ -64,12 +65,16 @@ impl CausalSelfAttention {
     ///
     /// `mask` is the additive causal mask `[1, 1, T, T_total]` (None: attend everywhere).
     /// With a `cache`, the new keys/values are appended to it and queries attend to all cached
-    /// positions too (`T_total = T_past + T`).
+    /// positions too (`T_total = T_past + T`). In training (`train`), dropout with probability
+    /// `p` zeroes some attention weights before they mix the values, as in GPT-2 and nanoGPT;
+    /// the probabilities returned (for the panels) are the ones before dropout.
     pub fn forward(
         &self,
         x: Tensor<3>,
         mask: Option<Tensor<4>>,
         cache: Option<&mut LayerCache>,
+        p: f64,
+        train: bool,
     ) -> (Tensor<3>, Tensor<4>) {
         let [b, t, c] = x.dims();
         let h = self.n_head;
@@ -96,7 +101,7 @@ impl CausalSelfAttention {
             scores = scores + mask;
         }
         let probs = softmax(scores, 3); // each row sums to 1
-        let y = probs.clone().matmul(v); // [B, H, T, hd]
+        let y = dropout(probs.clone(), p, train).matmul(v); // [B, H, T, hd]
         let y = y.swap_dims(1, 2).reshape([b, t, c]); // heads side by side again: [B, T, C]
         (self.c_proj.forward(y), probs)
     }
@@ -119,4 +124,61 @@ pub fn causal_mask(t_new: usize, t_total: usize, device: &Device) -> Tensor<4> {
         }
     }
     Tensor::from_data(TensorData::new(values, [1, 1, t_new, t_total]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{block_on, cpu, read_f32};
+    use crate::model::weights::RandomInit;
+    use burn::tensor::Distribution;
+
+    /// Dropout on the attention weights: active in training only, unbiased (the mean over many
+    /// draws is the output without dropout), and the weights reported to the panels are the
+    /// undropped ones.
+    #[test]
+    fn attention_dropout_acts_in_training_only_and_keeps_the_expectation() {
+        let mut cfg = GptConfig::preset("tiny", 11).expect("preset");
+        cfg.n_embd = 8;
+        cfg.n_head = 2;
+        let device = cpu();
+        let attn = CausalSelfAttention::new(&mut RandomInit::new(5, 1), "h.0.attn", &cfg, &device)
+            .expect("attention");
+        let x = Tensor::<3>::random([1, 6, 8], Distribution::Normal(0.0, 1.0), &device);
+        let mask = || Some(causal_mask(6, 6, &device));
+        let read = |t: Tensor<3>| block_on(read_f32(t)).expect("read");
+        let (eval, eval_probs) = attn.forward(x.clone(), mask(), None, 0.5, false);
+        let eval = read(eval);
+        let (again, _) = attn.forward(x.clone(), mask(), None, 0.5, false);
+        assert_eq!(read(again), eval, "no dropout outside training");
+
+        let draws = 400;
+        let mut mean = vec![0.0f32; eval.len()];
+        let mut differ = 0;
+        for _ in 0..draws {
+            let (y, probs) = attn.forward(x.clone(), mask(), None, 0.5, true);
+            let y = read(y);
+            if y != eval {
+                differ += 1;
+            }
+            y.iter()
+                .zip(&mut mean)
+                .for_each(|(v, m)| *m += v / draws as f32);
+            let p = block_on(read_f32(probs)).expect("probs");
+            assert_eq!(p, block_on(read_f32(eval_probs.clone())).expect("probs"));
+        }
+        assert!(
+            differ > draws * 9 / 10,
+            "dropout changed only {differ} of {draws} outputs"
+        );
+        let scale = eval.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+        let err = mean
+            .iter()
+            .zip(&eval)
+            .fold(0.0f32, |a, (m, e)| a.max((m - e).abs()));
+        assert!(
+            err < 0.1 * scale,
+            "mean of dropped outputs is {err} from the eval output (scale {scale})"
+        );
+    }
 }

@@ -94,7 +94,7 @@ impl Block {
         } else {
             x.clone()
         };
-        let (attn_out, probs) = self.attn.forward(input, mask, cache);
+        let (attn_out, probs) = self.attn.forward(input, mask, cache, p, train);
         let attn_out = dropout(attn_out, p, train);
         let mut x = if self.residual {
             x + attn_out

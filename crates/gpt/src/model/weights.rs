@@ -4,7 +4,7 @@
 //! Hugging Face's `GPT2LMHeadModel`) and shape, so initialisation, loading and export agree on
 //! names and layouts by construction.
 
-use burn::module::Param;
+use burn::module::{Param, ParamId};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::error::Result;
@@ -89,6 +89,8 @@ pub struct NamedParam {
     pub shape: Vec<usize>,
     /// The values, flattened row-major.
     pub values: Tensor<1>,
+    /// The parameter's identity in this model (what the optimizer keys its state by).
+    pub id: ParamId,
 }
 
 impl NamedParam {
@@ -98,6 +100,7 @@ impl NamedParam {
             name,
             shape: t.dims().to_vec(),
             values: t,
+            id: p.id,
         }
     }
 
@@ -108,6 +111,7 @@ impl NamedParam {
             name,
             shape: vec![r, c],
             values: t.reshape([r * c]),
+            id: p.id,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod optimizer;
 pub mod schedule;
+pub mod state;
 
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;

@@ -50,6 +50,11 @@ impl AdamW {
         }
     }
 
+    /// The hyper-parameters.
+    pub fn settings(&self) -> &AdamWSettings {
+        &self.settings
+    }
+
     /// Update every parameter of `module` that has a gradient in `grads`, with learning rate `lr`.
     pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: &Gradients) -> M {
         self.t += 1;
@@ -73,6 +78,38 @@ impl AdamW {
             lr,
         };
         module.map(&mut mapper)
+    }
+}
+
+/// The optimizer's state, for saving a training run: the step count and, by parameter, the
+/// first and second moments (flattened).
+pub(crate) struct Saved {
+    pub t: i32,
+    pub moments: Vec<(ParamId, Tensor<1>, Tensor<1>)>,
+}
+
+impl AdamW {
+    /// The moments of the parameters `ids` (those that have any yet).
+    pub(crate) fn save(&self, ids: &[ParamId]) -> Saved {
+        let moments = ids
+            .iter()
+            .filter_map(|id| self.state.get(id).map(|m| (*id, m.m.clone(), m.v.clone())))
+            .collect();
+        Saved { t: self.t, moments }
+    }
+
+    /// An optimizer that continues from saved state (ids of the model it will update).
+    pub(crate) fn restore(settings: AdamWSettings, saved: Saved) -> Self {
+        let state = saved
+            .moments
+            .into_iter()
+            .map(|(id, m, v)| (id, Moments { m, v }))
+            .collect();
+        Self {
+            settings,
+            state,
+            t: saved.t,
+        }
     }
 }
 
