@@ -118,12 +118,12 @@ test('a lost WebGPU device: the run goes on on the CPU from its last snapshot, t
     const before = pg.device.device;
     let lost = null;
     pg.addEventListener('progress', (e) => {
-      if (lost === null && e.detail.step >= 20) {
+      if (lost === null && e.detail.step >= 15) {
         lost = e.detail.step;
         pg.call('debug', { action: 'lose-device' }).catch(() => {});
       }
     });
-    const run = await pg.train({ steps: 40 });
+    const run = await pg.train({ steps: 30 });
     const points = pg.history.train.points.map((p) => [p[0], p[1]]);
     const out = { before, after: pg.device, run, lost, errors, points, info: pg.info, first: pg.stats.firstLoss };
     pg.destroy();
@@ -132,7 +132,7 @@ test('a lost WebGPU device: the run goes on on the CPU from its last snapshot, t
   assert.equal(result.before, 'webgpu');
   assert.equal(result.after.device, 'cpu');
   assert.match(result.after.note, /Training on the CPU: the WebGPU device was lost/);
-  assert.deepEqual(result.run, { step: 40, reason: 'done' });
+  assert.deepEqual(result.run, { step: 30, reason: 'done' });
   assert.equal(result.info.device, 'cpu');
   const message = result.errors.find((m) => /Training moved to the CPU/.test(m));
   assert.ok(message, JSON.stringify(result.errors));
@@ -141,11 +141,12 @@ test('a lost WebGPU device: the run goes on on the CPU from its last snapshot, t
   // The history goes on from the snapshot: no step twice, none missing, and the first CPU loss is
   // near the last WebGPU one, far below the untrained model's.
   const steps = result.points.map((p) => p[0]);
-  assert.deepEqual(steps, Array.from({ length: 40 }, (_, i) => i + 1));
+  assert.deepEqual(steps, Array.from({ length: 30 }, (_, i) => i + 1));
   const at = (s) => result.points[s - 1][1];
   assert.ok(Math.abs(at(restored + 1) - at(restored)) < 0.3, `loss ${at(restored)} -> ${at(restored + 1)} across the move`);
   console.log(`WebGPU lost at step ${result.lost}, restored at ${restored}: loss ${at(restored).toFixed(3)} -> ${at(restored + 1).toFixed(3)} on the CPU (untrained ${result.first.toFixed(3)})`);
-  assert.ok(at(restored + 1) < result.first - 0.3, `still trained: ${at(restored + 1)} vs first ${result.first}`);
+  // A run started afresh would be back at the untrained loss.
+  assert.ok(at(restored + 1) < result.first - 0.2, `still trained: ${at(restored + 1)} vs first ${result.first}`);
 });
 
 test('a full storage quota is said once and training goes on', async () => {
