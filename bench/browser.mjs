@@ -1,29 +1,42 @@
-// In-browser training speed: the built playground in headless Chromium (CPU path, wasm SIMD),
-// training the given preset on the Moby Dick excerpt. Prints BROWSER_TRAIN_TOKENS_PER_SEC=...
-// Usage: node bench/browser.mjs [preset=baby] [steps=60]   (after `make www`; see bench/browser.sh)
+// In-browser speed: the built playground in headless Chromium (CPU path, wasm SIMD).
+// - training tokens/s of a preset on the Moby Dick excerpt with 1, 2, … workers
+//   (data-parallel: one replica per worker, gradients averaged by the page);
+// - streaming generation tokens/s into the page (tiny preset, 2,000 tokens).
+// Prints BROWSER_TRAIN_TOKENS_PER_SEC_<preset>_<workers>=… and BROWSER_STREAM_TOKENS_PER_SEC=…
+// Usage: node bench/browser.mjs [presets=baby,small] [workers=1,2] [steps=40]
+//   (after `make www`; see bench/browser.sh)
 import { Harness, waitStatus } from '../tests/browser.mjs';
 
-const [preset = 'baby', steps = '60'] = process.argv.slice(2);
+const [presets = 'baby,small', workerList = '1,2', steps = '40'] = process.argv.slice(2);
 const harness = await new Harness().start();
 try {
   const context = await harness.launch();
-  // Only the generation panel: the benchmark times training and streaming, nothing else.
-  const page = await harness.open(context, `?panels=generation&corpus=moby&preset=${preset}&steps=${steps}&autotrain=1&device=cpu`);
-  await waitStatus(page, ['done', 'error'], 900_000);
-  const r = await page.evaluate(() => ({
-    status: document.body.dataset.status,
-    error: document.querySelector('[data-role=error]').textContent,
-    ...document.querySelector('[data-role=train-stats]').dataset,
-  }));
-  if (r.status !== 'done') throw new Error(r.error);
-  await page.fill('[data-role=prompt]', 'Call me ');
-  await page.fill('[data-role=max-tokens]', '200');
+  for (const preset of presets.split(',')) {
+    for (const workers of workerList.split(',')) {
+      const page = await harness.open(context, `?panels=generation&corpus=moby&preset=${preset}&steps=${steps}&workers=${workers}&autotrain=1&device=cpu`);
+      await waitStatus(page, ['done', 'error'], 900_000);
+      const r = await page.evaluate(() => ({
+        status: document.body.dataset.status,
+        error: document.querySelector('[data-role=error]').textContent,
+        ...document.querySelector('[data-role=train-stats]').dataset,
+      }));
+      if (r.status !== 'done') throw new Error(r.error);
+      console.log(`preset ${preset}, ${workers} worker(s), ${steps} steps: loss ${Number(r.firstLoss).toFixed(3)} -> ${Number(r.loss).toFixed(3)}, ${r.tokensPerSecond} tokens/s`);
+      console.log(`BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_${workers}=${r.tokensPerSecond}`);
+      await page.close();
+    }
+  }
+  // Streaming: the tiny model writes 2,000 tokens into the generation panel.
+  const page = await harness.open(context, '?panels=generation&corpus=names&preset=tiny&steps=100&autotrain=1&device=cpu&workers=1');
+  await waitStatus(page, ['done', 'error'], 300_000);
+  await page.fill('[data-role=max-tokens]', '2000');
+  const t0 = Date.now();
   await page.click('[data-action=generate]');
-  await page.waitForFunction(() => !document.querySelector('[data-action=generate]').disabled, null, { timeout: 300_000 });
-  const gen = await page.locator('[data-role=gen-stats]').textContent();
-  console.log(`preset ${preset}, ${steps} steps on the CPU path of headless Chromium: loss ${Number(r.firstLoss).toFixed(3)} -> ${Number(r.loss).toFixed(3)}`);
-  console.log(`generation: ${gen}`);
-  console.log(`BROWSER_TRAIN_TOKENS_PER_SEC=${r.tokensPerSecond}`);
+  await page.waitForFunction(() => document.querySelector('[data-panel=generation]').panelData.tokens.length >= 2000 && !document.querySelector('[data-action=generate]').disabled, null, { timeout: 300_000, polling: 50 });
+  const seconds = (Date.now() - t0) / 1000;
+  const worker = await page.evaluate(() => document.querySelector('[data-panel=generation]').panelData.tokensPerSecond);
+  console.log(`streaming: 2000 tokens of tiny into the page in ${seconds.toFixed(2)} s (${Math.round(2000 / seconds)} tokens/s end to end; the worker reports ${Math.round(worker)} tokens/s)`);
+  console.log(`BROWSER_STREAM_TOKENS_PER_SEC=${Math.round(2000 / seconds)}`);
 } finally {
   await harness.close();
 }

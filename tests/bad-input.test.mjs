@@ -32,9 +32,10 @@ const URLS = [
   ['device=tpu', 'unknown device "tpu"; the devices are "auto", "cpu", "webgpu" (using "auto")'],
   ['tokenizer=words', 'unknown tokenizer "words"; the tokenizers are "char", "bpe" (using "char")'],
   ['panels=atention', 'Unknown panel "atention" in the URL; the panels are: tokenizer, embedding, attention, mask, residual, finetune, generation, scale.'],
+  ['workers=0', 'workers must be "auto" or a whole number from 1 to 16, not "0" (using "auto")'],
   // Not errors: an empty list means every panel; a parameter this version does not have is ignored.
   ['panels=', null],
-  ['workers=0', null],
+  ['gpus=2', null],
 ];
 
 describe('URL parameters', () => {

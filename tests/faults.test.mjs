@@ -172,8 +172,8 @@ test('long use: 50 train / New model cycles and 20 ablation runs keep memory fla
   const measure = async () => {
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
-    const worker = await page.evaluate(() => document.querySelector('main').playground.call('sessions'));
-    return { heap, wasm: worker.memoryBytes, sessions: worker.sessions };
+    const workers = await page.evaluate(() => document.querySelector('main').playground.diagnostics());
+    return { heap, wasm: workers.reduce((a, w) => a + w.memoryBytes, 0), sessions: workers.flatMap((w) => w.sessions), workers: workers.map((w) => w.role) };
   };
   // Driven from inside the page (clicks, waiting on data-status), so that the test's own
   // polling does not add to the heap it measures.
@@ -217,6 +217,7 @@ test('long use: 50 train / New model cycles and 20 ablation runs keep memory fla
   console.log(`memory after 5 train / New model cycles and 2 ablations: wasm ${first.wasm} B, JS heap ${first.heap} B; `
     + `after 50 and 20 more: wasm ${last.wasm} B, JS heap ${last.heap} B`);
   assert.deepEqual(last.sessions, [], 'no session left behind (New model frees the main one; the ablations drop theirs)');
+  assert.deepEqual(last.workers, ['primary', 'panels'], 'the ablations train in the panels\' own worker');
   assert.ok(last.wasm <= first.wasm * 1.1, `wasm memory ${first.wasm} -> ${last.wasm}`);
   assert.ok(last.heap <= first.heap * 1.1, `JS heap ${first.heap} -> ${last.heap}`);
 });

@@ -10,7 +10,7 @@ import { errorBox } from './alerts.js';
 import { readState } from './state.js';
 import { choosePanels, findView, stylesheets } from '../panels/index.js';
 
-const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device'];
+const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers'];
 
 // The playground elements on the page, and panels waiting for one to appear.
 const playgrounds = new Set();

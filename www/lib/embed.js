@@ -44,7 +44,7 @@ const colour = (v) => (v && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
 
 // ---------- the playground ----------
 const el = document.createElement('gpt-playground');
-for (const key of ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'layout']) if (params.has(key)) el.setAttribute(key, params.get(key));
+for (const key of ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers', 'layout']) if (params.has(key)) el.setAttribute(key, params.get(key));
 const { chosen, setup, unknown } = choosePanels(state.panels ?? '');
 el.setAttribute('panels', chosen.map((p) => p.name).join(','));
 // An embed shows the Train card and its panels; the data and model cards only when named. Panels

@@ -13,7 +13,7 @@ import { errorBox } from './alerts.js';
 
 export { CORPORA, DEFAULTS, VIEWS, liveWorkers, readState, readTextFile };
 
-const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device'];
+const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers'];
 /** Largest model file `load` reads (the small preset's checkpoint is about 11 MB). */
 export const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 // What a model is built from: a change to any of these needs a new model.
@@ -60,6 +60,13 @@ export class Playground extends EventTarget {
   #snapshotting = null; // the snapshot in progress
   #recovery = null; // the recovery in progress (a crash, a lost device)
   #recovered = null; // the latest recovery, and the run it continued (what a broken run resolves to)
+  // Data-parallel training: replicas of the reader's model in workers of their own (the primary
+  // #worker holds the one the panels see). They hold the state of `#mainVersion` `#replicaSync`.
+  #replicas = [];
+  #mainVersion = 0;
+  #replicaSync = -1;
+  #stopAsked = false; // Stop or Pause of a data-parallel run (checked between two steps)
+  #panelWorker = null; // the panels' own models (ablations, the fine-tuned copy), created when needed
   #storeFailed = false; // IndexedDB refused once: said once, not at every snapshot
   #id = ++playgrounds;
 
@@ -422,6 +429,27 @@ export class Playground extends EventTarget {
     return this.#worker.call(type, fields, onEvent, transfer);
   }
 
+  /**
+   * A panel's request: about the reader's model (or none) to the primary worker; about a model of
+   * the panel's own (an ablation, the fine-tuned copy) to the panels' worker, so their training
+   * never takes turns with the reader's. A fork of the reader's model crosses over as a file.
+   */
+  async #route(type, fields, onEvent, transfer) {
+    const own = fields.session !== undefined && fields.session !== 'main';
+    if (!own || ['tokenizer', 'referenceModels'].includes(type)) return this.call(type, fields, onEvent, transfer);
+    if (this.#destroyed) throw new Error('this playground has been destroyed');
+    const panel = this.#panelWorker ??= new ModelWorker(() => {
+      // A crash in the panels' worker loses their models only; the next request starts another.
+      this.#panelWorker = null;
+    }, this.#config.heartbeat ? { heartbeat: this.#config.heartbeat } : {});
+    if (type === 'fork' && (fields.from ?? 'main') === 'main') {
+      const { bytes } = await this.call('save');
+      const copy = bytes.buffer;
+      return panel.call('load', { session: fields.session, bytes: copy, options: { device: this.#device.device } }, null, [copy]);
+    }
+    return panel.call(type, fields, onEvent, transfer);
+  }
+
   // ---------- training ----------
   async #buildModel() {
     const s = this.#build();
@@ -453,6 +481,7 @@ export class Playground extends EventTarget {
   }
 
   #adopt(info, builtWith, origin, history = Playground.#emptyHistory()) {
+    this.#mainVersion++;
     this.#info = info;
     this.#builtWith = builtWith;
     this.#origin = origin;
@@ -502,27 +531,18 @@ export class Playground extends EventTarget {
     this.#paused = false;
     this.#setTraining(true);
     this.#setStatus('training');
-    const h = this.#history;
+    this.#stopAsked = false;
     let result;
     try {
       const remaining = this.#run.target - this.#info.step;
       const evalEvery = Math.max(10, Math.round((this.#run.target - this.#run.start) / 10));
-      result = await this.call('train', { steps: remaining, evalEvery }, (ev) => {
-        if (ev.type === 'progress') {
-          const first = ev.step - ev.losses.length;
-          ev.losses.forEach((l, i) => h.train.push(first + i + 1, l));
-          h.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: ev.ms });
-          if (h.rates.length > 10) h.rates.shift();
-          this.#info.step = ev.step;
-          const s = this.stats;
-          this.#emit('progress', { step: ev.step, loss: ev.losses.at(-1), target: this.#run.target, tokensPerSecond: s.tokensPerSecond });
-          // A snapshot every few seconds: what a crash or a lost GPU device would come back to.
-          if (performance.now() - this.#snapshotAt > this.#config.snapshotSeconds * 1000) this.snapshot();
-        } else if (ev.type === 'eval') {
-          h.val.push(ev.step, ev.val);
-          this.#emit('eval', { step: ev.step, train: ev.train, val: ev.val });
-        }
-      });
+      const workers = this.#parallelism();
+      if (workers > 1) {
+        result = await this.#runParallel(workers, remaining, evalEvery);
+      } else {
+        result = await this.call('train', { steps: remaining, evalEvery }, (ev) => this.#onTrainEvent(ev));
+        this.#mainVersion++; // the replicas (if any) no longer hold this state
+      }
     } catch (err) {
       // The worker was replaced under this run (a crash, a lost device): the recovery reports it
       // (and a run that carries on resolves this one).
@@ -559,11 +579,151 @@ export class Playground extends EventTarget {
     return { step: result.step, reason: this.#run.reason };
   }
 
+  /** A chunk's `progress` or an `eval` from the worker (or from the data-parallel loop). */
+  #onTrainEvent(ev) {
+    const h = this.#history;
+    if (ev.type === 'progress') {
+      const first = ev.step - ev.losses.length;
+      ev.losses.forEach((l, i) => h.train.push(first + i + 1, l));
+      h.rates.push({ steps: ev.losses.length, tokens: ev.tokens, ms: ev.ms });
+      if (h.rates.length > 10) h.rates.shift();
+      this.#info.step = ev.step;
+      const s = this.stats;
+      this.#emit('progress', { step: ev.step, loss: ev.losses.at(-1), target: this.#run.target, tokensPerSecond: s.tokensPerSecond, workers: ev.workers ?? 1 });
+      // A snapshot every few seconds: what a crash or a lost GPU device would come back to.
+      if (performance.now() - this.#snapshotAt > this.#config.snapshotSeconds * 1000) this.snapshot();
+    } else if (ev.type === 'eval') {
+      h.val.push(ev.step, ev.val);
+      this.#emit('eval', { step: ev.step, train: ev.train, val: ev.val });
+    }
+  }
+
+  // ---------- data-parallel training ----------
+  /** How many workers train the reader's model: the `workers` setting (`auto`: one per core but
+   *  one, for the page), one on WebGPU, and a divisor of the batch size (equal shards). */
+  #parallelism() {
+    if (this.#device.device !== 'cpu' || !this.#info?.batchSize) return 1;
+    const asked = this.#settings.workers === 'auto'
+      ? Math.max(1, Math.min(8, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1))
+      : this.#settings.workers;
+    let n = Math.max(1, asked);
+    while (this.#info.batchSize % n) n--;
+    return n;
+  }
+
+  /** The number of workers the next run trains with. */
+  get workers() { return this.#parallelism(); }
+
+  /** Workers `1..n-1` hold exact copies of the reader's run (from a snapshot of the primary). */
+  async #ensureReplicas(n) {
+    while (this.#replicas.length > n - 1) this.#replicas.pop().terminate('no longer needed');
+    let fresh = false;
+    while (this.#replicas.length < n - 1) {
+      this.#replicas.push(new ModelWorker((err) => this.#dropReplicas(err), this.#config.heartbeat ? { heartbeat: this.#config.heartbeat } : {}));
+      fresh = true;
+    }
+    if (!fresh && this.#replicaSync === this.#mainVersion) return;
+    const { bytes } = await this.call('snapshot');
+    const options = { corpus: this.#builtWith.text, device: 'cpu' };
+    await Promise.all(this.#replicas.map((w) => {
+      const copy = bytes.slice().buffer;
+      return w.call('resume', { bytes: copy, options }, null, [copy]);
+    }));
+    this.#replicaSync = this.#mainVersion;
+  }
+
+  #dropReplicas(err) {
+    for (const w of this.#replicas) w.terminate(`a training worker failed: ${err?.message ?? 'unknown'}`);
+    this.#replicas = [];
+    this.#replicaSync = -1;
+  }
+
+  /**
+   * `steps` data-parallel steps on `n` workers: each computes the gradients of its shard of the
+   * same global batch, the page averages them (an all-reduce over transferable buffers), and
+   * every replica applies the same step, so they stay bit-identical. Progress goes out every
+   * ~200 ms, as from the single worker.
+   */
+  async #runParallel(n, steps, evalEvery) {
+    await this.#ensureReplicas(n);
+    const workers = [this.#worker, ...this.#replicas];
+    const target = this.#info.step + steps;
+    const tokens = this.#info.batchSize * this.#info.config.block_size;
+    let step = this.#info.step;
+    let nextEval = evalEvery > 0 ? step : Infinity;
+    let chunk = { losses: [], t0: performance.now() };
+    const evaluate = async () => {
+      const losses = await this.call('evaluate');
+      this.#onTrainEvent({ type: 'eval', step, ...losses });
+    };
+    if (evalEvery > 0 && step < target) {
+      await evaluate();
+      nextEval = step + evalEvery;
+    }
+    const gradients = () => Promise.all(workers.map((w, i) => w.call('gradients', { shard: i, of: workers.length })));
+    // Pipelined: each worker gets the averaged step and, right behind it in its queue, the next
+    // shard's gradients, so it never waits for the page between the two.
+    let pending = step < target && !this.#stopAsked ? gradients() : null;
+    while (pending) {
+      const shards = await pending;
+      const mean = shards[0].gradients;
+      for (let k = 1; k < shards.length; k++) {
+        const g = shards[k].gradients;
+        for (let j = 0; j < mean.length; j++) mean[j] += g[j];
+      }
+      const scale = 1 / shards.length;
+      for (let j = 0; j < mean.length; j++) mean[j] *= scale;
+      const applying = Promise.all(workers.map((w, i) => {
+        const copy = i === workers.length - 1 ? mean : mean.slice();
+        return w.call('apply', { gradients: copy }, null, [copy.buffer]);
+      }));
+      const evalNext = step + 1 >= nextEval && step + 1 < target;
+      pending = step + 1 < target && !this.#stopAsked && !evalNext ? gradients() : null;
+      const applied = await applying;
+      step = applied[0].step;
+      chunk.losses.push(shards.reduce((a, s) => a + s.loss, 0) / shards.length);
+      const ms = performance.now() - chunk.t0;
+      if (ms >= 200 || step >= target || this.#stopAsked) {
+        this.#onTrainEvent({ type: 'progress', step, losses: chunk.losses, tokens: tokens * chunk.losses.length, ms, learningRate: applied[0].learningRate, workers: workers.length });
+        chunk = { losses: [], t0: performance.now() };
+        await new Promise((r) => setTimeout(r, 0)); // let Stop and the panels in
+      }
+      if (evalNext && !this.#stopAsked) {
+        // Evaluation time is not training time (the worker's own loop does not count it either).
+        const t = performance.now();
+        await evaluate();
+        chunk.t0 += performance.now() - t;
+        nextEval = step + evalEvery;
+        pending = step < target ? gradients() : null;
+      }
+      if (this.#stopAsked && pending) {
+        pending.catch(() => {}); // a shard already asked for is dropped (its batch too)
+        pending = null;
+      }
+    }
+    if (evalEvery > 0 && !this.#stopAsked && step > target - steps) await evaluate();
+    return { step, reason: this.#stopAsked ? 'stopped' : 'done' };
+  }
+
+  /** Calls every worker that holds the reader's run (the primary, then the replicas); for
+   *  checks and diagnostics. */
+  callAll(type, fields = {}) {
+    return Promise.all([this.#worker, ...this.#replicas].map((w) => w.call(type, fields)));
+  }
+
+  /** Every worker of this playground, what it holds and its WebAssembly memory: `[{role:
+   *  "primary" | "replica" | "panels", sessions, memoryBytes}]` (for long-use checks). */
+  async diagnostics() {
+    const workers = [['primary', this.#worker], ...this.#replicas.map((w) => ['replica', w]), ...(this.#panelWorker ? [['panels', this.#panelWorker]] : [])];
+    return Promise.all(workers.map(async ([role, w]) => ({ role, ...(await w.call('sessions')) })));
+  }
+
   /** Pauses a run (it can be resumed), or resumes a paused one. */
   async pause() {
     if (this.#paused) return this.resume();
     if (!this.#training) return null;
     this.#pausing = true;
+    this.#stopAsked = true;
     return this.call('stop', { what: 'train' });
   }
 
@@ -576,6 +736,7 @@ export class Playground extends EventTarget {
   /** Ends the run (a paused one too); the model keeps what it learned. */
   async stop() {
     this.#pausing = false;
+    this.#stopAsked = true;
     if (this.#paused) {
       this.#paused = false;
       this.#run.reason = 'stopped';
@@ -590,6 +751,7 @@ export class Playground extends EventTarget {
     if (this.#training) throw new Error('stop training before starting a new model');
     this.#paused = false;
     this.#forget();
+    this.#mainVersion++;
     this.#setStatus('idle');
     return this.call('drop', { session: 'main' }).catch(() => null);
   }
@@ -643,12 +805,15 @@ export class Playground extends EventTarget {
   // ---------- generation ----------
   /**
    * Generates up to `maxTokens` tokens after `prompt` with the reader's model, calling
-   * `onToken(token)` for each (GeneratedToken: id, token, text so far, probabilities).
+   * `onToken(token)` for each (GeneratedToken: id, token, probability, forced; the text so far and
+   * the candidates come with the last token of each batch the worker sends, about one a frame).
    * Resolves `{text, reason}`.
    */
   async generate({ prompt = this.prompt, sampling = {}, maxTokens = 200 } = {}, onToken) {
     await this.ensureModel();
-    return this.call('generate', { prompt, sampling, maxTokens }, (ev) => ev.type === 'token' && onToken?.(ev.token));
+    return this.call('generate', { prompt, sampling, maxTokens }, (ev) => {
+      if (ev.type === 'tokens') for (const t of ev.tokens) onToken?.(t);
+    });
   }
 
   // ---------- panels ----------
@@ -737,7 +902,7 @@ export class Playground extends EventTarget {
         if (type === 'fork' && f.from) f.from = own(f.from);
         if (['init', 'fork', 'load'].includes(type) && f.session && f.session !== 'main') sessions.add(f.session);
         if (type === 'drop') sessions.delete(f.session);
-        return pg.call(type, f, onEvent, transfer);
+        return pg.#route(type, f, onEvent, transfer);
       },
       get info() { return pg.info; },
       get corpus() { return pg.text; },
@@ -768,5 +933,9 @@ export class Playground extends EventTarget {
     for (const handle of [...this.#mounts]) handle.destroy();
     this.#destroyed = true;
     this.#worker.terminate('this playground has been destroyed');
+    for (const w of this.#replicas) w.terminate('this playground has been destroyed');
+    this.#replicas = [];
+    this.#panelWorker?.terminate('this playground has been destroyed');
+    this.#panelWorker = null;
   }
 }

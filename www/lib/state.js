@@ -10,8 +10,10 @@ export const TOKENIZERS = ['char', 'bpe'];
 export const DEVICES = ['auto', 'cpu', 'webgpu'];
 /** Most training steps one press of Train may ask for. */
 export const MAX_STEPS = 100_000;
+/** Most workers one playground trains with (data-parallel, CPU). */
+export const MAX_WORKERS = 16;
 /** Parts of the page an embed can hide with `NAME_hide=1` (TensorFlow Playground's convention). */
-export const HIDEABLE = ['data', 'model', 'train', 'chart', 'corpus', 'preset', 'tokenizer', 'device', 'steps', 'save', 'title'];
+export const HIDEABLE = ['data', 'model', 'train', 'chart', 'corpus', 'preset', 'tokenizer', 'device', 'workers', 'steps', 'save', 'title'];
 
 /** The default state: the bundled first names, the tiny preset, 1500 steps, device chosen for you. */
 export const DEFAULTS = Object.freeze({
@@ -20,6 +22,7 @@ export const DEFAULTS = Object.freeze({
   tokenizer: 'char',
   steps: 1500,
   device: 'auto',
+  workers: 'auto',
   autotrain: false,
   panels: null,
   hide: Object.freeze([]),
@@ -42,6 +45,14 @@ export function checkSetting(key, raw) {
     case 'device':
       if (!DEVICES.includes(raw)) throw new Error(`unknown device "${raw}"; the devices are ${list(DEVICES)}`);
       return raw;
+    case 'workers': {
+      if (raw === 'auto') return raw;
+      const n = typeof raw === 'number' ? raw : Number(String(raw).trim() === '' ? NaN : raw);
+      if (!(Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS)) {
+        throw new Error(`workers must be "auto" or a whole number from 1 to ${MAX_WORKERS}, not "${raw}"`);
+      }
+      return n;
+    }
     case 'steps': {
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim() === '' ? NaN : raw);
       if (!(Number.isInteger(n) && n >= 1 && n <= MAX_STEPS)) {
@@ -54,7 +65,7 @@ export function checkSetting(key, raw) {
   }
 }
 
-const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device'];
+const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers'];
 
 /**
  * Reads a state from named string values: `get(name)` returns the URL parameter or attribute

@@ -100,6 +100,11 @@ async function trainLoop(id, m, job) {
   return { step: at, reason: job.stop ? 'stopped' : 'done' };
 }
 
+/** How long the worker generates before it sends what it has (about a frame at 60 Hz). */
+const BATCH_MS = 12;
+/** A generated token without the decoded text and candidate lists (all but a batch's last). */
+const slim = ({ text, candidates, next, ...token }) => token;
+
 async function generateLoop(id, m, job) {
   const { prompt, maxTokens = 200, forced } = m;
   const sampling = checkSampling(m.sampling);
@@ -111,11 +116,23 @@ async function generateLoop(id, m, job) {
   else if (sampling) await on(m, (s) => s.setSampling(sampling));
   let text = '';
   const t0 = now();
-  for (let i = 0; i < maxTokens && !job.stop; i++) {
-    const token = await on(m, (s) => s.nextToken(i === 0 ? forced : undefined));
-    text = token.text;
-    // `token` stays nested: its own `id` (the token id) must not shadow the request id.
-    send({ id, type: 'token', index: i, token, tokensPerSecond: ((i + 1) / (now() - t0)) * 1000 });
+  let i = 0;
+  while (i < maxTokens && !job.stop) {
+    // Tokens go out in batches of about one frame (the model writes a tiny-preset token in
+    // ~0.4 ms; one message per token capped streaming near 200 tokens/s). Only the batch's last
+    // token carries the decoded text and the next candidates; the others are slim.
+    const batch = [];
+    const start = i;
+    const sliceEnd = now() + BATCH_MS;
+    do {
+      const token = await on(m, (s) => s.nextToken(i === 0 ? forced : undefined));
+      batch.push(token);
+      i++;
+    } while (i < maxTokens && !job.stop && now() < sliceEnd);
+    const last = batch.at(-1);
+    text = last.text;
+    const tokens = batch.map((t) => (t === last ? t : slim(t)));
+    send({ id, type: 'tokens', index: start, tokens, tokensPerSecond: (i / (now() - t0)) * 1000 });
     await yieldToEvents();
   }
   return { text, reason: job.stop ? 'stopped' : 'done' };
@@ -197,6 +214,10 @@ const handlers = {
   // A training run (model, optimizer, samplers) saved by `snapshot`, continued exactly.
   resume: (_, m) => replace(m, () => Session.resume(new Uint8Array(m.bytes), m.options ?? {})),
   snapshot: async (_, m) => ({ bytes: await on(m, (s) => s.snapshot()) }),
+  // Data-parallel training (one replica per worker): this replica's shard of the next global
+  // batch, then the averaged gradients applied by every replica alike.
+  gradients: (_, m) => on(m, (s) => s.gradients(m.shard, m.of)),
+  apply: (_, m) => on(m, (s) => s.applyGradients(m.gradients)),
   debug: (_, m) => {
     const hook = debug[m.action];
     if (!hook) throw new Error(`unknown debug action "${m.action}"; the actions are ${Object.keys(debug).join(', ')}`);
@@ -259,7 +280,7 @@ onmessage = async (event) => {
   }
   try {
     const value = await handler(msg.id, msg);
-    const transfer = value?.bytes ? [value.bytes.buffer] : [];
+    const transfer = value?.bytes ? [value.bytes.buffer] : value?.gradients ? [value.gradients.buffer] : [];
     send({ id: msg.id, type: 'result', value }, transfer);
   } catch (err) {
     send({ id: msg.id, type: 'error', ...describe(err), ...(err.code ? { code: err.code } : {}) });

@@ -122,10 +122,13 @@ export function mount(root, ctx) {
       return;
     }
     state.running = ctx.call('generate', { sampling: options, ...fields }, (ev) => {
-      const t = ev.token;
-      state.tokens.push({ id: t.id, token: t.token, probability: t.probability, forced: t.forced });
+      if (ev.type !== 'tokens') return;
+      // A batch of tokens (about a frame's worth); its last one carries the text and the bars.
+      for (const t of ev.tokens) state.tokens.push({ id: t.id, token: t.token, probability: t.probability, forced: t.forced });
+      const t = ev.tokens.at(-1);
       state.text = t.text;
       state.candidates = t.next;
+      state.tokensPerSecond = ev.tokensPerSecond;
       showTokens();
       drawBars();
       stats.textContent = `${state.tokens.length} tokens · last "${visible(t.token)}" had p = ${t.probability.toFixed(3)}${t.forced ? ' (forced)' : ''}`

@@ -18,9 +18,12 @@ export function mount(root, ctx) {
   const preset = select('preset', PRESETS);
   const tokenizer = select('tokenizer', TOKENIZERS);
   const device = select('device', [['auto', 'automatic'], ['webgpu', 'WebGPU'], ['cpu', 'CPU']]);
+  // Data-parallel training on the CPU: one worker per core but one (for the page) by default.
+  const workers = select('workers', [['auto', `automatic (${pg.workers} here)`], ...[1, 2, 3, 4, 6, 8].map((n) => [String(n), String(n)])]);
   const info = h('p', { class: 'hint', dataset: { role: 'model-info' } }, 'The model is built when you press Train.');
   const field = (label, input, part) => h('label', { hidden: ctx.hide.has(part) }, label, input);
-  root.append(h('div', { class: 'grid2' }, field('Preset', preset, 'preset'), field('Tokenizer', tokenizer, 'tokenizer'), field('Device', device, 'device')), info);
+  root.append(h('div', { class: 'grid2' }, field('Preset', preset, 'preset'), field('Tokenizer', tokenizer, 'tokenizer'), field('Device', device, 'device'),
+    field('Workers (CPU)', workers, 'workers')), info);
 
   function showSettings() {
     const s = pg.settings;
@@ -31,6 +34,7 @@ export function mount(root, ctx) {
     option.disabled = !gpu.available;
     option.textContent = gpu.available ? 'WebGPU' : 'WebGPU (not available here)';
     device.value = s.device === 'webgpu' && !gpu.available ? 'auto' : s.device;
+    workers.value = String(s.workers);
   }
 
   function showModel(note = '') {
@@ -51,6 +55,7 @@ export function mount(root, ctx) {
   change('preset', preset);
   change('tokenizer', tokenizer);
   change('device', device);
+  change('workers', workers);
   ctx.events.addEventListener('settings', showSettings);
   ctx.events.addEventListener('device', showSettings);
   ctx.events.addEventListener('building', () => showModel());

@@ -62,9 +62,11 @@ export function showStats(pg, element) {
   if (pg.origin?.kind === 'loaded' && !pg.history.train.count) return `Loaded a model trained for ${s.step} steps.`;
   if (!pg.history.train.count) return 'Step 0: untrained (the generator produces noise).';
   const ending = run.reason ? ` · ${run.reason}` : '';
+  const workers = pg.workers > 1 ? ` · ${pg.workers} workers` : '';
+  element.dataset.workers = String(pg.workers);
   return `Step ${s.step} of ${s.target} · ${Number.isFinite(s.tokensPerSecond) ? Math.round(s.tokensPerSecond).toLocaleString() : '–'} tokens/s · `
     + `ETA ${pg.training ? fmtTime(s.etaSeconds) : fmtTime(0)} · loss ${fmt(s.lastLoss)}`
-    + (Number.isFinite(s.valLoss) ? ` · validation ${fmt(s.valLoss)}` : '') + ending;
+    + (Number.isFinite(s.valLoss) ? ` · validation ${fmt(s.valLoss)}` : '') + workers + ending;
 }
 
 export function mount(root, ctx) {

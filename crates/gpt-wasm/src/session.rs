@@ -354,6 +354,48 @@ impl Session {
         to_js(&report.map_err(js_error)?)
     }
 
+    /// Data-parallel training, part one: the loss and gradients of shard `shard` of `of` of the
+    /// next global batch: `{loss, gradients: Float32Array}` (one flat buffer, parameters in
+    /// checkpoint order). Every replica of the same run draws the same batch.
+    #[wasm_bindgen(unchecked_return_type = "{loss: number, gradients: Float32Array}")]
+    pub async fn gradients(&mut self, shard: usize, of: usize) -> Result<JsValue, JsError> {
+        let g = self
+            .weights
+            .trainer_mut()?
+            .shard_gradients(shard, of)
+            .await
+            .map_err(js_error)?;
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(k), v);
+        set("loss", &JsValue::from_f64(f64::from(g.loss)))
+            .and_then(|_| {
+                set(
+                    "gradients",
+                    &js_sys::Float32Array::from(&g.gradients[..]).into(),
+                )
+            })
+            .map_err(|_| JsError::new("cannot build the gradients object"))?;
+        Ok(out.into())
+    }
+
+    /// Data-parallel training, part two: one optimizer step with the replicas' averaged
+    /// `gradients` (laid out as `gradients()` gives them): `{step, learningRate}`.
+    #[wasm_bindgen(js_name = applyGradients, unchecked_return_type = "{step: number, learningRate: number}")]
+    pub fn apply_gradients(&mut self, gradients: &[f32]) -> Result<JsValue, JsError> {
+        let trainer = self.weights.trainer_mut()?;
+        let lr = trainer.apply_gradients(gradients).map_err(js_error)?;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Applied {
+            step: usize,
+            learning_rate: f64,
+        }
+        to_js(&Applied {
+            step: trainer.step(),
+            learning_rate: lr,
+        })
+    }
+
     /// Mean loss on training and validation batches (the model in evaluation mode).
     #[wasm_bindgen(unchecked_return_type = "{train: number, val: number}")]
     pub async fn evaluate(&mut self) -> Result<JsValue, JsError> {

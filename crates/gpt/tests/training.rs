@@ -435,3 +435,71 @@ fn a_saved_run_resumes_with_bit_identical_steps() {
     };
     assert!(err.contains("optimizer.m."), "{err}");
 }
+
+/// The weights of a model, read back (for bit-for-bit comparisons).
+fn weights(model: &Gpt) -> Vec<Vec<f32>> {
+    model
+        .named_params()
+        .into_iter()
+        .map(|p| block_on(read_f32(p.values)).expect("read"))
+        .collect()
+}
+
+#[test]
+fn data_parallel_shards_train_like_one_trainer_and_replicas_stay_identical() {
+    let (_, mut single) = setup(11);
+    let straight = block_on(single.train(20)).expect("train").losses;
+    for of in [2, 4] {
+        let mut replicas: Vec<Trainer> = (0..of).map(|_| setup(11).1).collect();
+        let mut losses = Vec::new();
+        for step in 0..50 {
+            let shards: Vec<_> = replicas
+                .iter_mut()
+                .enumerate()
+                .map(|(i, r)| block_on(r.shard_gradients(i, of)).expect("shard"))
+                .collect();
+            let n = shards[0].gradients.len();
+            let mut mean = vec![0.0f32; n];
+            for s in &shards {
+                mean.iter_mut()
+                    .zip(&s.gradients)
+                    .for_each(|(m, g)| *m += g / of as f32);
+            }
+            losses.push(shards.iter().map(|s| s.loss).sum::<f32>() / of as f32);
+            for r in &mut replicas {
+                r.apply_gradients(&mean).expect("apply");
+            }
+            if step == 19 {
+                for (i, (a, b)) in losses.iter().zip(&straight).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4,
+                        "{of} shards, step {}: {a} vs {b}",
+                        i + 1
+                    );
+                }
+            }
+        }
+        assert_eq!(replicas[0].step(), 50);
+        let first = weights(replicas[0].model());
+        for r in &replicas[1..] {
+            assert_eq!(
+                weights(r.model()),
+                first,
+                "replicas applying the same gradients stay bit-identical"
+            );
+        }
+    }
+    let err = block_on(single.shard_gradients(0, 5))
+        .map(|_| ())
+        .expect_err("12 rows in 5 shards");
+    assert!(
+        err.to_string()
+            .contains("does not split into 5 equal shards"),
+        "{err}"
+    );
+    let err = single.apply_gradients(&[0.0; 3]).expect_err("wrong length");
+    assert!(
+        err.to_string().contains("3 gradient values for a model of"),
+        "{err}"
+    );
+}

@@ -133,6 +133,15 @@ pub struct TrainReport {
     pub learning_rate: f64,
 }
 
+/// One shard's part of a data-parallel step: its mean loss and its gradients, flattened.
+#[derive(Clone, Debug)]
+pub struct ShardGradients {
+    /// Mean cross-entropy of the shard's rows.
+    pub loss: f32,
+    /// Every parameter's gradient, in [`Gpt::named_params`] order, flattened.
+    pub gradients: Vec<f32>,
+}
+
 /// Mean next-token cross-entropy: logits `[B, T, V]`, targets `[B * T]` -> `[1]`.
 pub fn cross_entropy(logits: Tensor<3>, targets: Tensor<1, Int>) -> Tensor<1> {
     let [b, t, v] = logits.dims();
@@ -282,6 +291,84 @@ impl Trainer {
             tokens: steps * bs * t,
             learning_rate: lr,
         })
+    }
+
+    /// Data-parallel training, part one: draw the next global batch (as [`Trainer::train`]
+    /// would) and compute the loss and gradients of shard `shard` of `of` equal shards of it
+    /// (its rows `shard * B / of ..`). Every replica draws the same batch, so the mean of the
+    /// shards' gradients is the whole batch's gradient. The gradients come back as one flat
+    /// buffer, parameters in [`Gpt::named_params`] order.
+    pub async fn shard_gradients(&mut self, shard: usize, of: usize) -> Result<ShardGradients> {
+        let bs = self.config.batch_size;
+        if of == 0 || shard >= of || !bs.is_multiple_of(of) {
+            return Err(GptError::Train(format!(
+                "a batch of {bs} sequences does not split into {of} equal shards (shard {shard})"
+            )));
+        }
+        let device = self.model.device();
+        let t = self.dataset.block_size();
+        let rows = bs / of;
+        let batch = self.dataset.batch(Split::Train, bs, &mut self.rng);
+        let span = shard * rows * t..(shard + 1) * rows * t;
+        let x = batch_tensor(&batch.inputs[span.clone()], rows, t, &device);
+        let y = targets_tensor(&batch.targets[span], &device);
+        let loss = cross_entropy(self.model.forward_train(x), y);
+        let grads = loss.backward();
+        let mut by_param = optimizer::gradients_by_param(&self.model, &grads);
+        let flat: Vec<Tensor<1>> = self
+            .model
+            .named_params()
+            .into_iter()
+            .map(|p| {
+                let n = p.shape.iter().product::<usize>();
+                by_param
+                    .remove(&p.id)
+                    .unwrap_or_else(|| Tensor::<1>::zeros([n], &device).inner())
+            })
+            .collect();
+        let mut values = read_f32_concat(vec![loss.detach().inner()]).await?;
+        let loss = values.pop().unwrap_or(f32::NAN);
+        let gradients = read_f32_concat(flat).await?;
+        Ok(ShardGradients { loss, gradients })
+    }
+
+    /// Data-parallel training, part two: one AdamW step (clip, decay, schedule) with `gradients`,
+    /// the replicas' shard gradients averaged, laid out as [`Trainer::shard_gradients`] gives
+    /// them. Replicas that apply the same bytes stay bit-identical. Returns the learning rate.
+    pub fn apply_gradients(&mut self, gradients: &[f32]) -> Result<f64> {
+        let device = self.model.device();
+        let params = self.model.named_params();
+        let total: usize = params
+            .iter()
+            .map(|p| p.shape.iter().product::<usize>())
+            .sum();
+        if gradients.len() != total {
+            return Err(GptError::Train(format!(
+                "{} gradient values for a model of {total} parameters",
+                gradients.len()
+            )));
+        }
+        let mut at = 0;
+        let mut by_id = std::collections::HashMap::new();
+        for p in params {
+            let n = p.shape.iter().product::<usize>();
+            let values = gradients[at..at + n].to_vec();
+            at += n;
+            by_id.insert(
+                p.id,
+                Tensor::<1>::from_data(TensorData::new(values, [n]), &device).inner(),
+            );
+        }
+        let lr = schedule::learning_rate(
+            self.step - self.schedule_start,
+            self.config.learning_rate,
+            self.config.min_lr,
+            self.config.warmup_steps,
+            self.config.decay_steps,
+        );
+        self.model = self.optimizer.step_given(lr, self.model.clone(), &by_id);
+        self.step += 1;
+        Ok(lr)
     }
 
     /// Mean loss over `eval_batches` random batches of the training and validation splits.

@@ -57,6 +57,21 @@ impl AdamW {
 
     /// Update every parameter of `module` that has a gradient in `grads`, with learning rate `lr`.
     pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: &Gradients) -> M {
+        self.step_with(lr, module, &Autodiff(grads))
+    }
+
+    /// [`AdamW::step`] with gradients given per parameter (flattened), not by autodiff: what
+    /// data-parallel training applies after averaging the replicas' gradients.
+    pub fn step_given<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: &HashMap<ParamId, Tensor<1>>,
+    ) -> M {
+        self.step_with(lr, module, &Given(grads))
+    }
+
+    fn step_with<M: Module>(&mut self, lr: f64, module: M, grads: &dyn GradSource) -> M {
         self.t += 1;
         let clip = if self.settings.grad_clip > 0.0 {
             let mut norm = SquaredNorm { grads, total: None };
@@ -113,15 +128,72 @@ impl AdamW {
     }
 }
 
+/// Where a step's gradients come from: autodiff, or given per parameter (flattened).
+trait GradSource {
+    /// The gradient of `value` (parameter `id`), flattened to `[n]`, on the device.
+    fn grad_flat(&self, id: ParamId, value: &dyn FlatGrad) -> Option<Tensor<1>>;
+}
+
+/// A parameter value that can produce its autodiff gradient, flattened.
+trait FlatGrad {
+    fn autodiff_grad(&self, grads: &Gradients) -> Option<Tensor<1>>;
+}
+
+impl<const D: usize> FlatGrad for Tensor<D> {
+    fn autodiff_grad(&self, grads: &Gradients) -> Option<Tensor<1>> {
+        let n = self.shape().num_elements();
+        self.grad(grads).map(|g| g.reshape([n]))
+    }
+}
+
+/// Every parameter's autodiff gradient in `grads`, flattened, by parameter.
+pub(crate) fn gradients_by_param<M: Module>(
+    module: &M,
+    grads: &Gradients,
+) -> HashMap<ParamId, Tensor<1>> {
+    struct Collect<'a> {
+        grads: &'a Gradients,
+        out: HashMap<ParamId, Tensor<1>>,
+    }
+    impl ModuleVisitor for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = param.val().autodiff_grad(self.grads) {
+                self.out.insert(param.id, g);
+            }
+        }
+    }
+    let mut c = Collect {
+        grads,
+        out: HashMap::new(),
+    };
+    module.visit(&mut c);
+    c.out
+}
+
+struct Autodiff<'a>(&'a Gradients);
+struct Given<'a>(&'a HashMap<ParamId, Tensor<1>>);
+
+impl GradSource for Autodiff<'_> {
+    fn grad_flat(&self, _: ParamId, value: &dyn FlatGrad) -> Option<Tensor<1>> {
+        value.autodiff_grad(self.0)
+    }
+}
+
+impl GradSource for Given<'_> {
+    fn grad_flat(&self, id: ParamId, _: &dyn FlatGrad) -> Option<Tensor<1>> {
+        self.0.get(&id).cloned()
+    }
+}
+
 /// Sums the squares of all gradients.
 struct SquaredNorm<'a> {
-    grads: &'a Gradients,
+    grads: &'a dyn GradSource,
     total: Option<Tensor<1>>,
 }
 
 impl ModuleVisitor for SquaredNorm<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = param.val().grad(self.grads) {
+        if let Some(g) = self.grads.grad_flat(param.id, &param.val()) {
             let sq = g.powi_scalar(2).sum(); // [1]
             self.total = Some(match self.total.take() {
                 Some(t) => t + sq,
@@ -134,7 +206,7 @@ impl ModuleVisitor for SquaredNorm<'_> {
 /// Applies one AdamW update to each parameter.
 struct Update<'a> {
     opt: &'a mut AdamW,
-    grads: &'a Gradients,
+    grads: &'a dyn GradSource,
     clip: Option<Tensor<1>>,
     lr: f64,
 }
@@ -142,14 +214,14 @@ struct Update<'a> {
 impl ModuleMapper for Update<'_> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, value, mapper) = param.consume();
-        let Some(grad) = value.grad(self.grads) else {
+        let Some(grad) = self.grads.grad_flat(id, &value) else {
             return Param::from_mapped_value(id, value, mapper);
         };
         let s = &self.opt.settings;
         let shape = value.shape();
         let n = shape.num_elements();
         let p = value.inner().reshape([n]);
-        let mut g = grad.reshape([n]);
+        let mut g = grad;
         if let Some(c) = &self.clip {
             g = g * c.clone();
         }
