@@ -2,18 +2,13 @@
 // tutorial with no serious or critical violation; keyboard focus that survives a redraw; live
 // regions that say at most about one thing a second; charts whose series differ by more than
 // colour and have a text alternative; a panel's error that stays in the panel.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Harness, train, waitPanel } from './browser.mjs';
+import { sharedBrowser, train, waitPanel } from './browser.mjs';
 
-const harness = new Harness();
-let context;
-before(async () => {
-  await harness.start();
-  context = await harness.launch();
-});
-after(() => harness.close());
+const shared = sharedBrowser();
+const { harness } = shared;
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -29,7 +24,7 @@ async function scan(page) {
 }
 
 test('the full page, trained, with every panel: no serious or critical axe violation', async () => {
-  const page = await harness.open(context, '?corpus=names&preset=tiny&device=cpu');
+  const page = await harness.open(shared.context, '?corpus=names&preset=tiny&device=cpu');
   await train(page, 60);
   for (const name of ['tokenizer', 'embedding', 'attention', 'mask', 'residual', 'finetune', 'generation', 'scale']) await waitPanel(page, name, ['ready']);
   await page.click('[data-action=step]');
@@ -39,7 +34,7 @@ test('the full page, trained, with every panel: no serious or critical axe viola
 });
 
 test('the tutorial: no serious or critical axe violation', async () => {
-  const page = await context.newPage();
+  const page = await shared.context.newPage();
   await page.goto(`${harness.origin}/tutorial/`);
   await page.waitForFunction(() => document.querySelector('gpt-panel[name=scale]')?.panel?.dataset.state === 'ready', null, { timeout: 60_000 });
   const violations = await scan(page);
@@ -47,7 +42,7 @@ test('the tutorial: no serious or critical axe violation', async () => {
 });
 
 test('focus stays on the chosen item when a list redraws; live regions say at most one thing a second', async () => {
-  const page = await harness.open(context, '?panels=attention,generation&corpus=names&preset=tiny&device=cpu');
+  const page = await harness.open(shared.context, '?panels=attention,generation&corpus=names&preset=tiny&device=cpu');
   await train(page, 40);
   await waitPanel(page, 'attention', ['ready']);
   const focused = () => page.evaluate(() => {
@@ -91,7 +86,7 @@ test('focus stays on the chosen item when a list redraws; live regions say at mo
 });
 
 test('every chart series differs by more than colour and has a text alternative; a panel error stays in the panel', async () => {
-  const page = await harness.open(context, '?panels=generation&corpus=names&preset=tiny&device=cpu');
+  const page = await harness.open(shared.context, '?panels=generation&corpus=names&preset=tiny&device=cpu');
   await train(page, 30);
   const summary = await page.evaluate(() => {
     const canvas = document.querySelector('[data-role=loss-chart]');

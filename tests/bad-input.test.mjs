@@ -1,20 +1,15 @@
 // The bad-input matrix: URL parameters, generation settings, corpora and model files a reader
 // can get wrong, each with the exact message the reader sees; afterwards the page still works
 // (the trained model still generates) and nothing reaches the console as a panic.
-import { after, before, describe, test } from 'node:test';
+import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Harness, errorText, train } from './browser.mjs';
+import { sharedBrowser, errorText, train } from './browser.mjs';
 
-const harness = new Harness();
-let context;
-before(async () => {
-  await harness.start();
-  context = await harness.launch();
-});
-after(() => harness.close());
+const shared = sharedBrowser();
+const { harness } = shared;
 
 const PANIC = /panicked|unreachable|RuntimeError|recursive use/i;
 const consoleOf = (page) => page.consoleErrors.filter((m) => PANIC.test(m));
@@ -42,7 +37,7 @@ describe('URL parameters', () => {
   for (const [query, message] of URLS) {
     test(`?${query}: ${message ?? 'no error'}`, async () => {
       const extra = ['corpus', 'device'].filter((k) => !query.startsWith(k)).map((k) => `&${k}=${k === 'corpus' ? 'names' : 'cpu'}`).join('');
-      const page = await harness.open(context, `?${query}${extra}`);
+      const page = await harness.open(shared.context, `?${query}${extra}`);
       await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 30_000 });
       if (message) assert.equal(await errorText(page), message);
       else assert.ok(await page.locator('[data-role=error-box]').isHidden(), `no error: ${await errorText(page)}`);
@@ -61,7 +56,7 @@ describe('URL parameters', () => {
 describe('settings, corpora and model files on a trained page', () => {
   let page;
   before(async () => {
-    page = await harness.open(context, '?panels=data,model,generation&corpus=names&preset=tiny&device=cpu');
+    page = await harness.open(shared.context, '?panels=data,model,generation&corpus=names&preset=tiny&device=cpu');
     const s = await train(page, 40);
     assert.equal(s.step, '40');
   });

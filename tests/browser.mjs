@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { serve } from '../scripts/serve.mjs';
 
@@ -62,6 +63,18 @@ export class Harness {
     this.server?.close();
     for (const d of this.profiles) rmSync(d, { recursive: true, force: true });
   }
+}
+
+/** One server and one browser for a whole test file (its before/after hooks registered):
+ *  `shared.harness`, and `shared.context` once the file's tests run. */
+export function sharedBrowser(options) {
+  const shared = { harness: new Harness(), context: null };
+  before(async () => {
+    await shared.harness.start();
+    shared.context = await shared.harness.launch(options);
+  });
+  after(() => shared.harness.close());
+  return shared;
 }
 
 export const status = (page) => page.evaluate(() => document.body.dataset.status);

@@ -2,20 +2,15 @@
 // gradients of its shard of the same global batch, the page averages them, every replica applies
 // the same step. The same seed gives the same loss curve as one worker, and the replicas stay
 // bit-identical; Stop, generation and the panels work as with one worker.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, train } from './browser.mjs';
+import { sharedBrowser, train } from './browser.mjs';
 
-const harness = new Harness();
-let context;
-before(async () => {
-  await harness.start();
-  context = await harness.launch();
-});
-after(() => harness.close());
+const shared = sharedBrowser();
+const { harness } = shared;
 
 test('two workers follow one worker\'s loss curve within 1e-4, and the replicas stay identical', async () => {
-  const page = await context.newPage();
+  const page = await shared.context.newPage();
   await page.goto(`${harness.origin}/blank`).catch(() => {});
   const r = await page.evaluate(async (origin) => {
     const { Playground } = await import(`${origin}/lib/playground.js`);
@@ -53,7 +48,7 @@ test('two workers follow one worker\'s loss curve within 1e-4, and the replicas 
 });
 
 test('the page with workers=2: trains (loss falls), says so, Stop answers within a second, generation and panels work', async () => {
-  const page = await harness.open(context, '?panels=attention,generation&corpus=moby&preset=baby&steps=2000&workers=2&autotrain=1&device=cpu');
+  const page = await harness.open(shared.context, '?panels=attention,generation&corpus=moby&preset=baby&steps=2000&workers=2&autotrain=1&device=cpu');
   await page.waitForFunction(() => Number(document.querySelector('[data-role=train-stats]').dataset.step) >= 6, null, { timeout: 120_000 });
   assert.match(await page.locator('[data-role=train-stats]').textContent(), /· 2 workers/);
   assert.equal(await page.evaluate(async () => (await import('/lib/playground.js')).liveWorkers()), 2);
