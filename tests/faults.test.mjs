@@ -1,7 +1,7 @@
 // Nothing lost, nothing stuck: a reload resumes the reader's run exactly; a crashed or hung worker
-// is replaced and the model comes back from its last snapshot; a lost WebGPU device moves the run
-// to the CPU, where it goes on from the snapshot; a full storage quota is said, never fatal; long
-// use (train / New model cycles, ablation runs) keeps memory flat.
+// is replaced and the model comes back from its last snapshot; a full storage quota is said, never
+// fatal; long use (train / New model cycles, ablation runs) keeps memory flat. (A lost WebGPU
+// device: page.test.mjs, beside the page's other WebGPU check.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, errorText, train, waitStatus } from './browser.mjs';
@@ -105,49 +105,7 @@ test('a worker that stops answering is found by its heartbeat and replaced', asy
   assert.equal(result.step, 20);
 });
 
-test('a lost WebGPU device: the run goes on on the CPU from its last snapshot, the loss carries on', async () => {
-  const context = await harness.launch({ webgpu: true });
-  const page = await context.newPage();
-  await page.goto(`${harness.origin}/tests-blank`).catch(() => {});
-  const result = await page.evaluate(async (origin) => {
-    const { Playground } = await import(`${origin}/lib/playground.js`);
-    const pg = new Playground({ corpus: 'names', device: 'webgpu', snapshotSeconds: 0.5 });
-    const errors = [];
-    pg.addEventListener('error', (e) => errors.push(e.detail.message));
-    await pg.ready;
-    const before = pg.device.device;
-    let lost = null;
-    pg.addEventListener('progress', (e) => {
-      if (lost === null && e.detail.step >= 15) {
-        lost = e.detail.step;
-        pg.call('debug', { action: 'lose-device' }).catch(() => {});
-      }
-    });
-    const run = await pg.train({ steps: 30 });
-    const points = pg.history.train.points.map((p) => [p[0], p[1]]);
-    const out = { before, after: pg.device, run, lost, errors, points, info: pg.info, first: pg.stats.firstLoss };
-    pg.destroy();
-    return out;
-  }, harness.origin);
-  assert.equal(result.before, 'webgpu');
-  assert.equal(result.after.device, 'cpu');
-  assert.match(result.after.note, /Training on the CPU: the WebGPU device was lost/);
-  assert.deepEqual(result.run, { step: 30, reason: 'done' });
-  assert.equal(result.info.device, 'cpu');
-  const message = result.errors.find((m) => /Training moved to the CPU/.test(m));
-  assert.ok(message, JSON.stringify(result.errors));
-  const restored = Number(message.match(/at step (\d+)/)[1]);
-  assert.ok(restored > 0 && restored <= result.lost, `restored at ${restored}, lost at ${result.lost}`);
-  // The history goes on from the snapshot: no step twice, none missing, and the first CPU loss is
-  // near the last WebGPU one, far below the untrained model's.
-  const steps = result.points.map((p) => p[0]);
-  assert.deepEqual(steps, Array.from({ length: 30 }, (_, i) => i + 1));
-  const at = (s) => result.points[s - 1][1];
-  assert.ok(Math.abs(at(restored + 1) - at(restored)) < 0.3, `loss ${at(restored)} -> ${at(restored + 1)} across the move`);
-  console.log(`WebGPU lost at step ${result.lost}, restored at ${restored}: loss ${at(restored).toFixed(3)} -> ${at(restored + 1).toFixed(3)} on the CPU (untrained ${result.first.toFixed(3)})`);
-  // A run started afresh would be back at the untrained loss.
-  assert.ok(at(restored + 1) < result.first - 0.2, `still trained: ${at(restored + 1)} vs first ${result.first}`);
-});
+// A lost WebGPU device: page.test.mjs (one WebGPU run checks training on it and the move to the CPU).
 
 test('a full storage quota is said once and training goes on', async () => {
   const context = await harness.launch();
