@@ -440,6 +440,7 @@ export class Playground extends EventTarget {
     if (this.#destroyed) throw new Error('this playground has been destroyed');
     const panel = this.#panelWorker ??= new ModelWorker(() => {
       // A crash in the panels' worker loses their models only; the next request starts another.
+      this.#panelWorker?.terminate('the panels\' worker crashed');
       this.#panelWorker = null;
     }, this.#config.heartbeat ? { heartbeat: this.#config.heartbeat } : {});
     if (type === 'fork' && (fields.from ?? 'main') === 'main') {
@@ -540,6 +541,7 @@ export class Playground extends EventTarget {
       if (workers > 1) {
         result = await this.#runParallel(workers, remaining, evalEvery);
       } else {
+        while (this.#replicas.length) this.#replicas.pop().terminate('no longer needed'); // idle replicas hold memory
         result = await this.call('train', { steps: remaining, evalEvery }, (ev) => this.#onTrainEvent(ev));
         this.#mainVersion++; // the replicas (if any) no longer hold this state
       }
@@ -600,11 +602,14 @@ export class Playground extends EventTarget {
 
   // ---------- data-parallel training ----------
   /** How many workers train the reader's model: the `workers` setting (`auto`: one per core but
-   *  one, for the page), one on WebGPU, and a divisor of the batch size (equal shards). */
+   *  one, for the page, for models of baby's size and up: a tiny model's step is so short that
+   *  the messages would cost more than the shards save), one on WebGPU, and a divisor of the
+   *  batch size (equal shards). */
   #parallelism() {
     if (this.#device.device !== 'cpu' || !this.#info?.batchSize) return 1;
+    const big = (this.#info.paramCount ?? 0) >= 200_000;
     const asked = this.#settings.workers === 'auto'
-      ? Math.max(1, Math.min(8, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1))
+      ? (big ? Math.max(1, Math.min(8, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1)) : 1)
       : this.#settings.workers;
     let n = Math.max(1, asked);
     while (this.#info.batchSize % n) n--;

@@ -19,7 +19,7 @@ export function mount(root, ctx) {
   const tokenizer = select('tokenizer', TOKENIZERS);
   const device = select('device', [['auto', 'automatic'], ['webgpu', 'WebGPU'], ['cpu', 'CPU']]);
   // Data-parallel training on the CPU: one worker per core but one (for the page) by default.
-  const workers = select('workers', [['auto', `automatic (${pg.workers} here)`], ...[1, 2, 3, 4, 6, 8].map((n) => [String(n), String(n)])]);
+  const workers = select('workers', [['auto', 'automatic'], ...[1, 2, 3, 4, 6, 8].map((n) => [String(n), String(n)])]);
   const info = h('p', { class: 'hint', dataset: { role: 'model-info' } }, 'The model is built when you press Train.');
   const field = (label, input, part) => h('label', { hidden: ctx.hide.has(part) }, label, input);
   root.append(h('div', { class: 'grid2' }, field('Preset', preset, 'preset'), field('Tokenizer', tokenizer, 'tokenizer'), field('Device', device, 'device'),
