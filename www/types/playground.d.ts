@@ -16,7 +16,7 @@ export type PanelName =
   | 'data' | 'model' | 'train' | 'bar'
   | 'tokenizer' | 'embedding' | 'attention' | 'mask' | 'residual' | 'finetune' | 'generation' | 'scale';
 /** Parts an embed can hide with `NAME_hide` (URL parameter or attribute). */
-export type Hideable = 'data' | 'model' | 'train' | 'chart' | 'corpus' | 'preset' | 'tokenizer' | 'device' | 'steps' | 'save' | 'title';
+export type Hideable = 'data' | 'model' | 'train' | 'chart' | 'corpus' | 'preset' | 'tokenizer' | 'device' | 'workers' | 'steps' | 'save' | 'title';
 
 /** The settings a model is built and trained from. */
 export interface Settings {
@@ -26,6 +26,8 @@ export interface Settings {
   /** Steps per press of Train, 1 to 100,000. */
   steps: number;
   device: DevicePreference;
+  /** Web Workers that train together on the CPU (data-parallel), or `auto`. */
+  workers: 'auto' | number;
 }
 
 export interface PlaygroundOptions extends Partial<Record<keyof Settings, string | number>> {
@@ -33,6 +35,12 @@ export interface PlaygroundOptions extends Partial<Record<keyof Settings, string
   text?: string;
   /** A `probeWebGpu()` result, to skip the probe. */
   webgpu?: WebGpuProbe;
+  /** Keep the reader's run in this browser (IndexedDB) under this key. */
+  autosave?: string | false;
+  /** How often a training run is snapshotted (seconds; default 10). */
+  snapshotSeconds?: number;
+  /** How a hung worker is found: ping when quiet for `every` ms; hung after `deadline` ms. */
+  heartbeat?: { every: number; deadline: number };
 }
 
 export interface WebGpuProbe { available: boolean; fallback?: boolean; name?: string; why?: string }
@@ -61,6 +69,8 @@ export interface PlaygroundEventMap {
   progress: CustomEvent<{ step: number; loss: number; target: number; tokensPerSecond: number }>;
   eval: CustomEvent<{ step: number; train: number; val: number }>;
   trained: CustomEvent<SessionInfo>;
+  training: CustomEvent<boolean>;
+  saved: CustomEvent<{ step: number; savedAt: number } | null>;
   error: CustomEvent<{ message: string; action?: string; panel?: PanelName; root?: HTMLElement }>;
 }
 
@@ -96,7 +106,7 @@ export declare class Playground extends EventTarget {
   readonly prompt: string;
   readonly device: DeviceChoice;
   readonly info: SessionInfo | null;
-  readonly origin: { kind: 'built' } | { kind: 'loaded'; file: string } | null;
+  readonly origin: { kind: 'built' } | { kind: 'loaded'; file: string } | { kind: 'resumed' | 'restored'; step: number } | null;
   readonly training: boolean;
   readonly paused: boolean;
   readonly building: boolean;
@@ -119,6 +129,16 @@ export declare class Playground extends EventTarget {
   call(type: string, fields?: Record<string, unknown>, onEvent?: (event: Record<string, unknown>) => void, transfer?: Transferable[]): Promise<any>;
   sessionOptions(extra?: Record<string, unknown>, steps?: number): Record<string, unknown>;
   mountPanel(element: HTMLElement, name: PanelName, options?: MountOptions): PanelHandle;
+  /** The run as it is now, kept in memory (and in IndexedDB with `autosave`). */
+  snapshot(): Promise<unknown>;
+  readonly autosave: boolean;
+  savedRun(): Promise<{ step: number; preset: string; corpus: CorpusKey; savedAt: number } | null>;
+  resumeSaved(): Promise<SessionInfo>;
+  forgetSaved(): Promise<void>;
+  /** How many workers the next run trains with. */
+  readonly workers: number;
+  callAll(type: string, fields?: Record<string, unknown>): Promise<any[]>;
+  diagnostics(): Promise<{ role: 'primary' | 'replica' | 'panels'; sessions: string[]; memoryBytes: number; tokenizers: number }[]>;
   reportError(message: string, extra?: { panel?: PanelName }): void;
   dismissError(): void;
   destroy(): void;
