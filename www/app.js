@@ -4,7 +4,7 @@
 // <body> for automation, the settings in the address bar, the numbered cards.
 import { Playground } from './lib/playground.js';
 import { errorBox } from './lib/alerts.js';
-import { readState } from './lib/state.js';
+import { readState, stateToParams } from './lib/state.js';
 import { PANELS, choosePanels, stylesheets } from './panels/index.js';
 
 const params = new URLSearchParams(location.search);
@@ -25,12 +25,11 @@ document.querySelector('footer').before(errorBox(pg, { className: 'gpt-root gpt-
 
 /** The settings in the address bar, so a reload or a shared link gives the same playground. */
 function syncUrl() {
+  // The page's own parameters (panels, *_hide) stay; the settings are written as the state
+  // module serialises them (defaults left out), and a shared link does not train on its own.
   const p = new URLSearchParams(location.search);
-  const s = pg.settings;
-  for (const key of ['corpus', 'preset', 'steps']) p.set(key, String(s[key]));
-  if (s.device === 'auto') p.delete('device');
-  else p.set('device', s.device);
-  p.delete('autotrain');
+  for (const key of [...Object.keys(pg.settings), 'autotrain', 'v']) p.delete(key);
+  for (const [key, value] of stateToParams({ ...pg.settings, hide: [] })) p.set(key, value);
   history.replaceState(null, '', `${location.pathname}?${p}`);
 }
 pg.addEventListener('settings', syncUrl);

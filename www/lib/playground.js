@@ -68,6 +68,7 @@ export class Playground extends EventTarget {
   #stopAsked = false; // Stop or Pause of a data-parallel run (checked between two steps)
   #panelWorker = null; // the panels' own models (ablations, the fine-tuned copy), created when needed
   #storeFailed = false; // IndexedDB refused once: said once, not at every snapshot
+  #storedAt = -Infinity; // when a snapshot last went to IndexedDB (performance.now())
   #id = ++playgrounds;
 
   /**
@@ -350,7 +351,10 @@ export class Playground extends EventTarget {
           savedAt: Date.now(),
         };
         this.#snapshotAt = performance.now();
-        if (this.#config.autosave) await this.#store();
+        // The browser's storage gets a run at its end, and at most once a minute while it
+        // trains (a small-preset run is ~30 MB with its optimizer state; memory keeps the rest).
+        const due = !this.#training || performance.now() - this.#storedAt > 60_000;
+        if (this.#config.autosave && due) await this.#store();
         return this.#snapshot;
       } catch {
         return null; // the model changed or went away meanwhile: the next one will do
@@ -364,6 +368,7 @@ export class Playground extends EventTarget {
   async #store() {
     try {
       await putRun(this.#config.autosave, this.#snapshot);
+      this.#storedAt = performance.now();
       this.#storeFailed = false;
       this.#emit('saved', { step: this.#snapshot.step, savedAt: this.#snapshot.savedAt });
     } catch (err) {
@@ -436,7 +441,7 @@ export class Playground extends EventTarget {
    */
   async #route(type, fields, onEvent, transfer) {
     const own = fields.session !== undefined && fields.session !== 'main';
-    if (!own || ['tokenizer', 'referenceModels'].includes(type)) return this.call(type, fields, onEvent, transfer);
+    if (!own) return this.call(type, fields, onEvent, transfer);
     if (this.#destroyed) throw new Error('this playground has been destroyed');
     const panel = this.#panelWorker ??= new ModelWorker(() => {
       // A crash in the panels' worker loses their models only; the next request starts another.
