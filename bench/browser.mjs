@@ -1,8 +1,9 @@
 // In-browser speed: the built playground in headless Chromium (CPU path, wasm SIMD).
-// - training tokens/s of a preset on the Moby Dick excerpt with 1, 2, … workers
-//   (data-parallel: one replica per worker, gradients averaged by the page);
+// - training tokens/s of a preset on the Moby Dick excerpt with 1, 2, … workers (data-parallel:
+//   one replica per worker; gradients averaged by a ring between the workers, and through the
+//   page for comparison), through the module API (`Playground`) in a blank page;
 // - streaming generation tokens/s into the page (tiny preset, 2,000 tokens).
-// Prints BROWSER_TRAIN_TOKENS_PER_SEC_<preset>_<workers>=… and BROWSER_STREAM_TOKENS_PER_SEC=…
+// Prints BROWSER_TRAIN_TOKENS_PER_SEC_<preset>_<workers>[_page]=… and BROWSER_STREAM_TOKENS_PER_SEC=…
 // Usage: node bench/browser.mjs [presets=baby,small] [workers=1,2] [steps=40]
 //   (after `make www`; see bench/browser.sh)
 import { Harness, waitStatus } from '../tests/browser.mjs';
@@ -12,18 +13,26 @@ const harness = await new Harness().start();
 try {
   const context = await harness.launch();
   for (const preset of presets.split(',')) {
-    for (const workers of workerList.split(',')) {
-      const page = await harness.open(context, `?panels=generation&corpus=moby&preset=${preset}&steps=${steps}&workers=${workers}&autotrain=1&device=cpu`);
-      await waitStatus(page, ['done', 'error'], 900_000);
-      const r = await page.evaluate(() => ({
-        status: document.body.dataset.status,
-        error: document.querySelector('[data-role=error]').textContent,
-        ...document.querySelector('[data-role=train-stats]').dataset,
-      }));
-      if (r.status !== 'done') throw new Error(r.error);
-      console.log(`preset ${preset}, ${workers} worker(s), ${steps} steps: loss ${Number(r.firstLoss).toFixed(3)} -> ${Number(r.loss).toFixed(3)}, ${r.tokensPerSecond} tokens/s`);
-      console.log(`BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_${workers}=${r.tokensPerSecond}`);
-      await page.close();
+    for (const workers of workerList.split(',').map(Number)) {
+      // More than one worker: both ways of averaging the gradients, in the same run.
+      for (const allReduce of workers > 1 ? ['ring', 'page'] : ['ring']) {
+        const page = await context.newPage();
+        await page.goto(`${harness.origin}/blank`).catch(() => {});
+        const r = await page.evaluate(async ({ origin, preset, workers, allReduce, steps }) => {
+          const { Playground } = await import(`${origin}/lib/playground.js`);
+          const pg = new Playground({ corpus: 'moby', preset, steps, workers, allReduce, device: 'cpu' });
+          await pg.ready;
+          await pg.train();
+          const losses = pg.history.train.points.map((p) => p[1]);
+          const out = { tokensPerSecond: pg.stats.tokensPerSecond, first: losses[0], last: losses.at(-1), workers: pg.workers };
+          pg.destroy();
+          return out;
+        }, { origin: harness.origin, preset, workers, allReduce, steps: Number(steps) });
+        const how = workers > 1 ? `, ${allReduce} all-reduce` : '';
+        console.log(`preset ${preset}, ${r.workers} worker(s)${how}, ${steps} steps: loss ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, ${Math.round(r.tokensPerSecond)} tokens/s`);
+        console.log(`BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_${workers}${workers > 1 && allReduce === 'page' ? '_page' : ''}=${Math.round(r.tokensPerSecond)}`);
+        await page.close();
+      }
     }
   }
   // Streaming: the tiny model writes 2,000 tokens into the generation panel.

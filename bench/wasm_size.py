@@ -1,6 +1,9 @@
 """Report file sizes, raw and gzip; for .wasm also without custom (debug/name) sections.
 
 Usage: python3 bench/wasm_size.py FILE...
+       python3 bench/wasm_size.py --first FILE... --then FILE...
+With --first/--then: the totals of what a page loads first (the CPU package and the page's
+scripts) and of what it fetches later (the WebGPU package, only when WebGPU is chosen).
 """
 import gzip
 import sys
@@ -34,9 +37,10 @@ def mib(n):
     return f"{n / 1048576:.2f} MiB" if n >= 1048576 else f"{n / 1024:.1f} KiB"
 
 
-def main():
+def report(paths):
+    """Prints each file's sizes; returns the group's (raw, gzip) totals."""
     total = total_gz = 0
-    for path in sys.argv[1:]:
+    for path in paths:
         data = open(path, "rb").read()
         gz = len(gzip.compress(data, 9))
         total += len(data)
@@ -47,8 +51,23 @@ def main():
             line += (f"; without custom sections: raw {mib(len(stripped))}, "
                      f"gzip {mib(len(gzip.compress(stripped, 9)))}")
         print(line)
-    if len(sys.argv) > 2:
-        print(f"total: raw {mib(total)}, gzip {mib(total_gz)}")
+    return total, total_gz
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] != ["--first"]:
+        total, total_gz = report(args)
+        if len(args) > 1:
+            print(f"total: raw {mib(total)}, gzip {mib(total_gz)}")
+        return
+    split = args.index("--then") if "--then" in args else len(args)
+    first, then = args[1:split], args[split + 1:]
+    raw, gz = report(first)
+    print(f"first load (CPU package + page scripts): raw {mib(raw)}, gzip {mib(gz)}")
+    if then:
+        raw, gz = report(then)
+        print(f"on demand (WebGPU package, when WebGPU is chosen): raw {mib(raw)}, gzip {mib(gz)}")
 
 
 if __name__ == "__main__":

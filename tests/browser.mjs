@@ -42,12 +42,15 @@ export class Harness {
   }
 
   /** Open the page with a query string and wait until it is ready (or shows an error).
-   *  `page.foreign` collects requests that left the origin, `page.consoleErrors` console errors. */
+   *  `page.foreign` collects requests that left the origin, `page.requests` every request's path
+   *  (the workers' too), `page.consoleErrors` console errors. */
   async open(context, query = '') {
     const page = await context.newPage();
     page.foreign = [];
+    page.requests = [];
     page.on('request', (r) => {
       const url = r.url();
+      if (url.startsWith(this.origin)) page.requests.push(new URL(url).pathname);
       if (!url.startsWith(this.origin) && !url.startsWith('data:') && !url.startsWith('blob:')) page.foreign.push(url);
     });
     page.consoleErrors = [];

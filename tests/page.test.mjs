@@ -44,6 +44,11 @@ describe('with WebGPU (SwiftShader)', () => {
     assert.ok(/^[\p{L}\n' -]+$/u.test(text), `name-like characters only: ${JSON.stringify(text)}`);
     assert.ok(text.split('\n').length > 5, `several names: ${JSON.stringify(text)}`);
     await page.screenshot({ path: join(shots, 'page-trained-cpu.png'), fullPage: true });
+    // CPU first: the page, its worker and the training fetched the CPU package once, compiled it
+    // once, and never the WebGPU one.
+    const wasm = page.requests.filter((p) => p.endsWith('.wasm') || p.includes('/pkg/'));
+    assert.deepEqual([...new Set(wasm)].sort(), ['/pkg/cpu/gpt_wasm.js', '/pkg/cpu/gpt_wasm_bg.wasm'], `package requests: ${wasm}`);
+    assert.equal(wasm.filter((p) => p.endsWith('.wasm')).length, 1, `one wasm download: ${wasm}`);
     assert.deepEqual(page.foreign, []);
     assert.deepEqual(page.consoleErrors, []);
   });
@@ -80,6 +85,51 @@ describe('with WebGPU (SwiftShader)', () => {
     assert.ok(at(restored + 1) < Number(before.firstLoss) - 0.2, `still trained: ${at(restored + 1)}`);
     const text = await generate(page, 20);
     assert.ok(text.length > 0, 'and it generates');
+  });
+
+  // SwiftShader stands in for a hardware adapter here (the probe result is given), so the paths a
+  // reader with a real GPU takes run for real: the device is chosen by measuring both, and after a
+  // run on WebGPU generation reads a CPU copy of the weights when that is faster.
+  test('the device is chosen by measuring; generation after WebGPU training reads a faster CPU copy', async () => {
+    const page = await open(context, `?${CORE}corpus=names&preset=tiny`);
+    const r = await page.evaluate(async () => {
+      const { Playground } = await import('/lib/playground.js');
+      const pg = new Playground({ corpus: 'names', preset: 'tiny', device: 'auto', webgpu: { available: true, fallback: false, name: 'SwiftShader as if hardware' } });
+      await pg.ready;
+      const errors = [];
+      pg.addEventListener('error', (e) => errors.push(e.detail.message));
+      const sessions = async () => (await pg.call('sessions')).sessions;
+      const t0 = performance.now();
+      await pg.train({ steps: 2 });
+      const auto = { ...pg.device, info: pg.info.device, ms: performance.now() - t0 };
+      await pg.set({ device: 'webgpu' });
+      await pg.train({ steps: 2 });
+      const forced = { ...pg.device, info: pg.info.device, sessions: await sessions() };
+      const text = await pg.generate({ prompt: 'A', maxTokens: 10, sampling: { seed: 3 } }).then((g) => g.text ?? g);
+      const training = pg.train({ steps: 1 });
+      await new Promise((r) => setTimeout(r, 0));
+      const duringTraining = await sessions();
+      await training;
+      const after = await sessions();
+      pg.destroy();
+      return { auto, forced, text, duringTraining, after, errors };
+    });
+    console.log(`measured: ${r.auto.note} (${Math.round(r.auto.ms)} ms) / ${r.forced.note}`);
+    assert.deepEqual(r.errors, []);
+    // Measured, both figures in the note; a tiny model on a software adapter loses to the CPU.
+    assert.equal(r.auto.info, 'cpu');
+    assert.ok(r.auto.measured.webgpuTokensPerSecond > 0 && r.auto.measured.cpuTokensPerSecond > r.auto.measured.webgpuTokensPerSecond, JSON.stringify(r.auto.measured));
+    assert.match(r.auto.note, /^Training on the CPU, the faster here .*measured [\d,]+ tokens\/s on the CPU \(1 worker\) against [\d,]+ tokens\/s on WebGPU \(SwiftShader as if hardware\)/);
+    // Forced onto WebGPU: it trains there; the copy was measured faster and is what generates.
+    assert.equal(r.forced.info, 'webgpu');
+    assert.equal(r.forced.generation.device, 'cpu', JSON.stringify(r.forced.generation));
+    assert.ok(r.forced.generation.cpuTokensPerSecond > r.forced.generation.webgpuTokensPerSecond, JSON.stringify(r.forced.generation));
+    assert.match(r.forced.note, /^Training on WebGPU .*Generation and the panels read a CPU copy of the weights \([\d,]+ tokens\/s there against [\d,]+ on WebGPU\)\.$/);
+    assert.deepEqual(r.forced.sessions.sort(), ['main', 'main@cpu']);
+    assert.ok(typeof r.text === 'string' && r.text.length > 0, `generated ${JSON.stringify(r.text)}`);
+    // Training drops the copy (it would be stale) and the end of the run makes a new one.
+    assert.deepEqual(r.duringTraining, ['main']);
+    assert.deepEqual(r.after.sort(), ['main', 'main@cpu']);
   });
 
   test('the page stays responsive while training, and Stop answers within a second', async () => {

@@ -1,6 +1,6 @@
 // Data-parallel training across Web Workers, with no shared memory: each worker computes the
-// gradients of its shard of the same global batch, the page averages them, every replica applies
-// the same step. The same seed gives the same loss curve as one worker, and the replicas stay
+// gradients of its shard of the same global batch, they are averaged (a ring all-reduce between
+// the workers, or through the page), every replica applies the same step. The same seed gives the same loss curve as one worker, and the replicas stay
 // bit-identical; Stop, generation and the panels work as with one worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,19 +9,21 @@ import { sharedBrowser, train } from './browser.mjs';
 const shared = sharedBrowser();
 const { harness } = shared;
 
-test('two workers follow one worker\'s loss curve within 1e-4, and the replicas stay identical', async () => {
+test('two workers follow one worker\'s loss curve within 1e-4 (ring and page all-reduce alike), and the replicas stay identical', async () => {
   const page = await shared.context.newPage();
   await page.goto(`${harness.origin}/blank`).catch(() => {});
   const r = await page.evaluate(async (origin) => {
     const { Playground } = await import(`${origin}/lib/playground.js`);
-    const curve = async (workers) => {
-      const pg = new Playground({ corpus: 'names', preset: 'tiny', device: 'cpu', workers });
+    const curve = async (workers, allReduce = 'ring') => {
+      const pg = new Playground({ corpus: 'names', preset: 'tiny', device: 'cpu', workers, allReduce });
       await pg.ready;
       await pg.train({ steps: 20 });
       const losses = pg.history.train.points.map((p) => p[1]);
       return { pg, losses, count: pg.workers };
     };
     const one = await curve(1);
+    const viaPage = await curve(2, 'page');
+    viaPage.pg.destroy();
     const two = await curve(2);
     one.pg.destroy();
     await two.pg.train({ steps: 30 });
@@ -35,7 +37,7 @@ test('two workers follow one worker\'s loss curve within 1e-4, and the replicas 
     const identical = data.every((d) => d.length === data[0].length && d.every((b, i) => b === data[0][i]));
     const step = two.pg.info.step;
     two.pg.destroy();
-    return { one: one.losses, two: two.losses, count: two.count, replicas: files.length, identical, step };
+    return { one: one.losses, two: two.losses, viaPage: viaPage.losses, count: two.count, replicas: files.length, identical, step };
   }, harness.origin);
   assert.equal(r.count, 2);
   assert.equal(r.replicas, 2);
@@ -43,6 +45,8 @@ test('two workers follow one worker\'s loss curve within 1e-4, and the replicas 
   const worst = Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i])));
   console.log(`1 vs 2 workers over 20 steps: largest loss difference ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-4, `loss curves differ by ${worst}`);
+  // With two workers both all-reduces add the same two numbers: the same bits.
+  assert.deepEqual(r.viaPage, r.two);
   assert.equal(r.step, 50);
   assert.ok(r.identical, 'after 50 steps the replicas hold bit-identical weights');
 });

@@ -15,6 +15,24 @@ function startWorker(url) {
   return new Worker(URL.createObjectURL(source), { type: 'module' });
 }
 
+// The CPU package's WebAssembly, compiled once per page and posted to every worker (main,
+// data-parallel replicas, the panels'): a replica then starts without fetching or compiling.
+const CPU_WASM = new URL('../pkg/cpu/gpt_wasm_bg.wasm', import.meta.url);
+let compiled = null;
+
+/** The compiled CPU module, or null when the page cannot compile it (the worker then fetches and
+ *  compiles on its own, and reports what went wrong). */
+function cpuModule() {
+  compiled ??= (async () => {
+    const response = await fetch(CPU_WASM);
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    // compileStreaming needs the application/wasm type, which some static hosts do not send.
+    if (response.headers.get('content-type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(response);
+    return WebAssembly.compile(await response.arrayBuffer());
+  })().catch(() => null);
+  return compiled;
+}
+
 export class ModelWorker {
   /**
    * `onFatal(err)`: the worker crashed after it booted (a trap inside WebAssembly, an uncaught
@@ -32,6 +50,7 @@ export class ModelWorker {
     this.heard = performance.now();
     live++;
     this.worker = startWorker(new URL('./worker.js', import.meta.url));
+    cpuModule().then((module) => this.alive && this.worker.postMessage({ type: 'boot', module }));
     this.up = false; // booted: a failure from now on is a crash, not a failed start
     this.booted = new Promise((resolve, reject) => {
       this.bootResolve = () => {

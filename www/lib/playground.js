@@ -65,10 +65,12 @@ export class Playground extends EventTarget {
   #replicas = [];
   #mainVersion = 0;
   #replicaSync = -1;
+  #ring = []; // the workers linked in a ring for the all-reduce, in ring order
   #stopAsked = false; // Stop or Pause of a data-parallel run (checked between two steps)
   #panelWorker = null; // the panels' own models (ablations, the fine-tuned copy), created when needed
   #storeFailed = false; // IndexedDB refused once: said once, not at every snapshot
   #storedAt = -Infinity; // when a snapshot last went to IndexedDB (performance.now())
+  #measured = new Map(); // preset|tokenizer -> training speed measured on WebGPU and the CPU
   #id = ++playgrounds;
 
   /**
@@ -81,7 +83,12 @@ export class Playground extends EventTarget {
     super();
     const { state, problems } = readState((k) => options[k] ?? null);
     this.#settings = Object.fromEntries(SETTINGS.map((k) => [k, state[k]]));
-    this.#config = { autosave: options.autosave ?? false, snapshotSeconds: options.snapshotSeconds ?? 10, heartbeat: options.heartbeat };
+    this.#config = {
+      autosave: options.autosave ?? false,
+      snapshotSeconds: options.snapshotSeconds ?? 10,
+      heartbeat: options.heartbeat,
+      allReduce: options.allReduce ?? 'ring',
+    };
     this.#worker = this.#startWorker();
     /** Resolves once the worker, the WebGPU probe and the corpus are ready; rejects if the
      *  WebAssembly module cannot load (the reason is also an `error` event). */
@@ -458,6 +465,7 @@ export class Playground extends EventTarget {
 
   // ---------- training ----------
   async #buildModel() {
+    await this.#measureDevices();
     const s = this.#build();
     const previous = this.#status;
     this.#setStatus('training');
@@ -581,6 +589,7 @@ export class Playground extends EventTarget {
       this.#setStatus('done');
     }
     this.#emit('training', false);
+    await this.#refreshCopy();
     this.#emit('trained', this.#info);
     this.snapshot();
     return { step: result.step, reason: this.#run.reason };
@@ -605,6 +614,68 @@ export class Playground extends EventTarget {
     }
   }
 
+  // ---------- which device, by measuring ----------
+  /**
+   * With a hardware WebGPU adapter and the device on `auto`, times a few training steps of the
+   * chosen preset on WebGPU and on the CPU workers (one shard per worker) and trains on the
+   * faster; small models are often faster on the CPU. The result is kept per preset and
+   * tokenizer. A software adapter is never measured: it is always slower than the CPU.
+   */
+  async #measureDevices() {
+    const g = this.#webgpu;
+    if (this.#settings.device !== 'auto' || !g.available || g.fallback) return;
+    const key = `${this.#settings.preset}|${this.#settings.tokenizer}`;
+    let m = this.#measured.get(key);
+    if (!m) {
+      this.#device = { ...this.#device, note: 'Measuring which trains this model faster here: WebGPU or the CPU…' };
+      this.#emit('device', { ...this.#device });
+      const options = (device) => Playground.#options({ ...this.#build(), device }, this.#settings.steps);
+      const webgpu = await this.call('measure', { options: options('webgpu') }).catch((err) => ({ error: err.message }));
+      const workers = webgpu.error ? 1 : this.#workersFor(webgpu);
+      const cpu = await this.call('measure', { options: options('cpu'), shards: workers });
+      m = { webgpu, cpu, workers };
+      this.#measured.set(key, m);
+    }
+    if (this.#settings.device !== 'auto') return;
+    const rate = (r) => `${Math.round(r.tokensPerSecond).toLocaleString('en')} tokens/s`;
+    const onCpu = `${rate(m.cpu)} on the CPU (${m.workers} worker${m.workers > 1 ? 's' : ''})`;
+    if (m.webgpu.error) {
+      this.#device = { device: 'cpu', note: `Training on the CPU: WebGPU failed when measured (${m.webgpu.error}).` };
+    } else if (m.webgpu.tokensPerSecond > m.cpu.tokensPerSecond) {
+      this.#device = { device: 'webgpu', note: `Training on WebGPU (${g.name}), the faster here: measured ${rate(m.webgpu)} on WebGPU against ${onCpu}.` };
+    } else {
+      this.#device = { device: 'cpu', note: `Training on the CPU, the faster here (small models often are): measured ${onCpu} against ${rate(m.webgpu)} on WebGPU (${g.name}).` };
+    }
+    this.#device.measured = { webgpuTokensPerSecond: m.webgpu.tokensPerSecond ?? null, cpuTokensPerSecond: m.cpu.tokensPerSecond, workers: m.workers };
+    this.#emit('device', { ...this.#device });
+  }
+
+  /**
+   * After a run on WebGPU: a CPU copy of the weights, which generation and the panels' inspections
+   * then read (they are latency-bound: one read-back per token) when it is faster, measured on
+   * a few tokens with a hardware adapter. Training again drops the copy until the run ends.
+   */
+  async #refreshCopy() {
+    if (this.#device.device !== 'webgpu' || !this.#info || this.#destroyed) return;
+    try {
+      // The start of the corpus the model trained on: text its tokenizer encodes.
+      const prompt = [...(this.#builtWith?.text ?? '')].slice(0, 4).join('') || this.prompt;
+      const r = await this.call('copy', { measure: !this.#webgpu.fallback, prompt });
+      const rate = (x) => Math.round(x).toLocaleString('en');
+      const why = r.cpuTokensPerSecond
+        ? `${rate(r.cpuTokensPerSecond)} tokens/s there against ${rate(r.webgpuTokensPerSecond)} on WebGPU`
+        : 'a software adapter is slower than the CPU';
+      this.#device = {
+        ...this.#device,
+        generation: { device: r.device, cpuTokensPerSecond: r.cpuTokensPerSecond ?? null, webgpuTokensPerSecond: r.webgpuTokensPerSecond ?? null },
+        note: `${this.#device.note.replace(/ Generation and the panels .*$/, '')} Generation and the panels ${r.device === 'cpu' ? `read a CPU copy of the weights (${why})` : `stay on WebGPU (${why.replace(' there against ', ' on a CPU copy against ')})`}.`,
+      };
+      this.#emit('device', { ...this.#device });
+    } catch (err) {
+      this.#error(`A CPU copy of the model for generation could not be made (${err.message}); generation stays on WebGPU.`, { action: 'copy' });
+    }
+  }
+
   // ---------- data-parallel training ----------
   /** How many workers train the reader's model: the `workers` setting (`auto`: one per core but
    *  one, for the page, for models of baby's size and up: a tiny model's step is so short that
@@ -612,13 +683,20 @@ export class Playground extends EventTarget {
    *  batch size (equal shards). */
   #parallelism() {
     if (this.#device.device !== 'cpu' || !this.#info?.batchSize) return 1;
-    const big = (this.#info.paramCount ?? 0) >= 200_000;
-    const asked = this.#settings.workers === 'auto'
-      ? (big ? Math.max(1, Math.min(8, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1)) : 1)
-      : this.#settings.workers;
+    return this.#workersFor(this.#info);
+  }
+
+  /** The CPU workers for a model of `paramCount` parameters trained on batches of `batchSize`. */
+  #workersFor({ paramCount = 0, batchSize }) {
+    const asked = this.#settings.workers === 'auto' ? this.#autoWorkers(paramCount >= 200_000) : this.#settings.workers;
     let n = Math.max(1, asked);
-    while (this.#info.batchSize % n) n--;
+    while (batchSize % n) n--;
     return n;
+  }
+
+  /** `workers=auto`: one per core but one (for the page), for a model of baby's size and up. */
+  #autoWorkers(big) {
+    return big ? Math.max(1, Math.min(8, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1)) : 1;
   }
 
   /** The number of workers the next run trains with. */
@@ -646,73 +724,115 @@ export class Playground extends EventTarget {
     for (const w of this.#replicas) w.terminate(`a training worker failed: ${err?.message ?? 'unknown'}`);
     this.#replicas = [];
     this.#replicaSync = -1;
+    if (this.#ring.length) {
+      // The primary may be waiting for a chunk from a replica that is gone: take the ring apart.
+      this.#ring = [];
+      this.call('ring', { size: 1 }).catch(() => {});
+    }
   }
 
   /**
    * `steps` data-parallel steps on `n` workers: each computes the gradients of its shard of the
-   * same global batch, the page averages them (an all-reduce over transferable buffers), and
-   * every replica applies the same step, so they stay bit-identical. Progress goes out every
-   * ~200 ms, as from the single worker.
+   * same global batch, the gradients are averaged (an all-reduce over transferable buffers) and
+   * every replica applies the same step, so they stay bit-identical. The all-reduce is a ring
+   * between the workers (the default: the page stays out of the loop) or goes through the page
+   * (`allReduce: "page"`); BENCHMARKS.md compares them. Progress goes out every ~200 ms, as from
+   * the single worker.
    */
   async #runParallel(n, steps, evalEvery) {
     await this.#ensureReplicas(n);
     const workers = [this.#worker, ...this.#replicas];
+    const ring = this.#config.allReduce !== 'page';
+    if (ring) await this.#ensureRing(workers);
     const target = this.#info.step + steps;
     const tokens = this.#info.batchSize * this.#info.config.block_size;
     let step = this.#info.step;
     let nextEval = evalEvery > 0 ? step : Infinity;
     let chunk = { losses: [], t0: performance.now() };
     const evaluate = async () => {
+      // Evaluation time is not training time (the worker's own loop does not count it either).
+      const t = performance.now();
       const losses = await this.call('evaluate');
       this.#onTrainEvent({ type: 'eval', step, ...losses });
-    };
-    if (evalEvery > 0 && step < target) {
-      await evaluate();
+      chunk.t0 += performance.now() - t;
       nextEval = step + evalEvery;
-    }
-    const gradients = () => Promise.all(workers.map((w, i) => w.call('gradients', { shard: i, of: workers.length })));
-    // Pipelined: each worker gets the averaged step and, right behind it in its queue, the next
-    // shard's gradients, so it never waits for the page between the two.
-    let pending = step < target && !this.#stopAsked ? gradients() : null;
-    while (pending) {
-      const shards = await pending;
-      const mean = shards[0].gradients;
-      for (let k = 1; k < shards.length; k++) {
-        const g = shards[k].gradients;
-        for (let j = 0; j < mean.length; j++) mean[j] += g[j];
-      }
-      const scale = 1 / shards.length;
-      for (let j = 0; j < mean.length; j++) mean[j] *= scale;
-      const applying = Promise.all(workers.map((w, i) => {
-        const copy = i === workers.length - 1 ? mean : mean.slice();
-        return w.call('apply', { gradients: copy }, null, [copy.buffer]);
-      }));
-      const evalNext = step + 1 >= nextEval && step + 1 < target;
-      pending = step + 1 < target && !this.#stopAsked && !evalNext ? gradients() : null;
-      const applied = await applying;
-      step = applied[0].step;
-      chunk.losses.push(shards.reduce((a, s) => a + s.loss, 0) / shards.length);
+    };
+    /** Records one finished global step; reports a chunk every ~200 ms. */
+    const done = async (results) => {
+      step = results[0].step;
+      chunk.losses.push(results.reduce((a, r) => a + r.loss, 0) / results.length);
       const ms = performance.now() - chunk.t0;
       if (ms >= 200 || step >= target || this.#stopAsked) {
-        this.#onTrainEvent({ type: 'progress', step, losses: chunk.losses, tokens: tokens * chunk.losses.length, ms, learningRate: applied[0].learningRate, workers: workers.length });
+        this.#onTrainEvent({ type: 'progress', step, losses: chunk.losses, tokens: tokens * chunk.losses.length, ms, learningRate: results[0].learningRate, workers: workers.length });
         chunk = { losses: [], t0: performance.now() };
         await new Promise((r) => setTimeout(r, 0)); // let Stop and the panels in
       }
-      if (evalNext && !this.#stopAsked) {
-        // Evaluation time is not training time (the worker's own loop does not count it either).
-        const t = performance.now();
-        await evaluate();
-        chunk.t0 += performance.now() - t;
-        nextEval = step + evalEvery;
-        pending = step < target ? gradients() : null;
+    };
+    // Steps asked for but not finished: at most two, so a worker never waits for the page
+    // between two steps; none across an evaluation (it reads the primary's weights).
+    let asked = step;
+    const more = () => asked < target && asked < nextEval && !this.#stopAsked;
+    if (evalEvery > 0 && step < target) await evaluate();
+    if (ring) {
+      const inFlight = [];
+      const ask = () => {
+        asked++;
+        inFlight.push(Promise.all(workers.map((w) => w.call('ringStep'))));
+      };
+      for (;;) {
+        while (inFlight.length < 2 && more()) ask();
+        if (!inFlight.length) {
+          if (step < target && !this.#stopAsked && step >= nextEval) {
+            await evaluate();
+            continue;
+          }
+          break;
+        }
+        await done(await inFlight.shift());
       }
-      if (this.#stopAsked && pending) {
-        pending.catch(() => {}); // a shard already asked for is dropped (its batch too)
-        pending = null;
+    } else {
+      const gradients = () => {
+        asked++;
+        return Promise.all(workers.map((w, i) => w.call('gradients', { shard: i, of: workers.length })));
+      };
+      let pending = more() ? gradients() : null;
+      while (pending) {
+        const shards = await pending;
+        const mean = shards[0].gradients;
+        for (let k = 1; k < shards.length; k++) {
+          const g = shards[k].gradients;
+          for (let j = 0; j < mean.length; j++) mean[j] += g[j];
+        }
+        const scale = 1 / shards.length;
+        for (let j = 0; j < mean.length; j++) mean[j] *= scale;
+        const applying = Promise.all(workers.map((w, i) => {
+          const copy = i === workers.length - 1 ? mean : mean.slice();
+          return w.call('apply', { gradients: copy }, null, [copy.buffer]);
+        }));
+        // The next shard goes into each worker's queue right behind this step.
+        pending = more() ? gradients() : null;
+        const applied = await applying;
+        await done(applied.map((a, i) => ({ ...a, loss: shards[i].loss })));
+        if (!pending && step < target && !this.#stopAsked && step >= nextEval) {
+          await evaluate();
+          pending = more() ? gradients() : null;
+        }
       }
     }
     if (evalEvery > 0 && !this.#stopAsked && step > target - steps) await evaluate();
     return { step, reason: this.#stopAsked ? 'stopped' : 'done' };
+  }
+
+  /** Links the workers in a ring (worker k sends to k+1) for the all-reduce, once per set. */
+  async #ensureRing(workers) {
+    if (this.#ring.length === workers.length && this.#ring.every((w, k) => w === workers[k])) return;
+    const channels = workers.map(() => new MessageChannel());
+    await Promise.all(workers.map((w, k) => {
+      const next = channels[k].port1;
+      const prev = channels[(k + workers.length - 1) % workers.length].port2;
+      return w.call('ring', { rank: k, size: workers.length, next, prev }, null, [next, prev]);
+    }));
+    this.#ring = workers;
   }
 
   /** Calls every worker that holds the reader's run (the primary, then the replicas); for
@@ -801,6 +921,7 @@ export class Playground extends EventTarget {
       const info = await this.call('load', { bytes: buffer, options }, null, [buffer]);
       this.#paused = false;
       this.#adopt(info, { ...this.#build(), preset: info.preset }, { kind: 'loaded', file: name });
+      await this.#refreshCopy();
       this.#setStatus('done');
       this.#emit('trained', info);
       return info;

@@ -1,8 +1,36 @@
 // The Web Worker that owns the model. The page talks to it only through the messages described
 // in PROTOCOL.md, so long training never blocks painting or input. Every call into a model
 // session goes through the scheduler (scheduler.js): one queue per session, one call at a time.
-import init, { Session, TextTokenizer, lastPanic, referenceModels } from '../pkg/gpt_wasm.js';
 import { Scheduler } from './scheduler.js';
+
+// The model code comes in two builds of the same facade (PROTOCOL.md, "Packages"): the CPU-only
+// one, loaded at boot from a module the page compiled once for all its workers, and the WebGPU
+// one (burn's wgpu stack: about three times the size), fetched only when a session asks for
+// WebGPU. Both have the same API; a session lives in the package of its device.
+const PACKAGES = { cpu: '../pkg/cpu/gpt_wasm.js', webgpu: '../pkg/webgpu/gpt_wasm.js' };
+const packages = {}; // name -> Promise of the package's exports (Session, TextTokenizer, ...)
+const loaded = {}; // name -> the package, once it has loaded
+
+function loadPackage(name, module) {
+  packages[name] ??= (async () => {
+    const glue = await import(new URL(PACKAGES[name], import.meta.url));
+    const instance = await glue.default(module ? { module_or_path: module } : undefined);
+    loaded[name] = { ...glue, memory: instance.memory };
+    return loaded[name];
+  })();
+  return packages[name];
+}
+
+/** The package that runs sessions on `device` ("cpu" unless "webgpu"). */
+async function packageFor(device) {
+  if (device !== 'webgpu') return loaded.cpu;
+  try {
+    return await loadPackage('webgpu');
+  } catch (err) {
+    delete packages.webgpu; // a failed download may be retried
+    throw new Error(`could not load the WebGPU build of the model code (${err.message}); use the CPU instead`);
+  }
+}
 
 // Named sessions: "main" is the model the reader trains; panels build their own beside it
 // (ablation runs, the fine-tuned copy) so the reader's model is never disturbed.
@@ -28,12 +56,36 @@ const now = () => performance.now();
 function describe(err) {
   // A trap inside WebAssembly (a Rust panic) leaves the module unusable; its message was saved.
   if (err instanceof WebAssembly.RuntimeError) {
-    return { message: lastPanic() ?? `the model crashed: ${err.message}`, fatal: true };
+    const panic = loaded.webgpu?.lastPanic() ?? loaded.cpu?.lastPanic();
+    return { message: panic ?? `the model crashed: ${err.message}`, fatal: true };
   }
   return { message: err?.message ?? String(err), fatal: false };
 }
 
 const sessionName = (m) => m.session ?? 'main';
+
+// CPU copies of WebGPU sessions (`copy`): requests that only read the model (generation and the
+// panels' inspections) go to the copy while it exists; anything that changes the model drops it.
+const copies = new Set(); // names of sessions whose reads go to their copy
+const copyName = (name) => `${name}@cpu`;
+const READS = new Set(['generate', 'sampling', 'inspect', 'embeddings', 'tokenize']);
+const CHANGES = new Set(['init', 'load', 'resume', 'train', 'apply', 'ringStep', 'finetune', 'drop']);
+function dropCopy(name) {
+  copies.delete(name);
+  return scheduler.drop(copyName(name));
+}
+
+/** Milliseconds per generated token of session `name` (after one that warms up), continuing
+ *  `prompt` (text the model's tokenizer can encode: the start of its corpus). */
+function tokenMs(name, prompt) {
+  return scheduler.call(name, async (s) => {
+    await s.startGeneration(prompt, {});
+    await s.nextToken();
+    const t = now();
+    for (let i = 0; i < 3; i++) await s.nextToken();
+    return (now() - t) / 3;
+  });
+}
 /** A call into the request's session, in its queue. */
 const on = (m, fn) => scheduler.call(sessionName(m), fn);
 
@@ -98,6 +150,65 @@ async function trainLoop(id, m, job) {
   // A stopped run answers at once; a finished one gets a last validation estimate.
   if (evalEvery > 0 && at > start && !job.stop) await evaluate();
   return { step: at, reason: job.stop ? 'stopped' : 'done' };
+}
+
+// Data-parallel training over a ring of workers: each sends to the next and hears from the
+// previous through MessagePorts the page hands out (`ring`), so the averaged gradients never go
+// through the page. A ring all-reduce: N-1 rounds of reduce-scatter (each adds the chunk it hears
+// to its own and passes it on), then N-1 rounds of all-gather (the finished chunks go round).
+// Every chunk is summed once, by one worker, then copied, so all replicas get the same bits.
+const ring = { rank: 0, size: 1, next: null, prev: null, inbox: [], waiting: [], chain: Promise.resolve() };
+
+function ringReceive() {
+  if (ring.inbox.length) return Promise.resolve(ring.inbox.shift());
+  return new Promise((resolve, reject) => ring.waiting.push({ resolve, reject }));
+}
+
+/** Joins a ring as `rank` of `size` (size 1, or no ports: leaves it; whatever waits fails). */
+function joinRing({ rank = 0, size = 1, next = null, prev = null }) {
+  ring.next?.close();
+  ring.prev?.close();
+  for (const w of ring.waiting) w.reject(new Error('the training ring was taken apart'));
+  Object.assign(ring, { rank, size, next, prev, inbox: [], waiting: [] });
+  if (prev) {
+    prev.onmessage = (e) => {
+      const w = ring.waiting.shift();
+      if (w) w.resolve(e.data);
+      else ring.inbox.push(e.data);
+    };
+  }
+}
+
+/** Replaces `g` (this replica's flat gradients) by the mean over the ring, in place. */
+async function allReduce(g) {
+  const { rank, size } = ring;
+  const mod = (x) => ((x % size) + size) % size;
+  const chunk = (c) => g.subarray(Math.floor((c * g.length) / size), Math.floor(((c + 1) * g.length) / size));
+  const pass = (c) => {
+    const out = chunk(c).slice();
+    ring.next.postMessage(out, [out.buffer]);
+  };
+  for (let i = 0; i < size - 1; i++) {
+    pass(mod(rank - i));
+    const heard = await ringReceive();
+    const mine = chunk(mod(rank - i - 1));
+    for (let j = 0; j < mine.length; j++) mine[j] += heard[j];
+  }
+  for (let i = 0; i < size - 1; i++) {
+    pass(mod(rank + 1 - i));
+    chunk(mod(rank - i)).set(await ringReceive());
+  }
+  const scale = 1 / size;
+  for (let j = 0; j < g.length; j++) g[j] *= scale;
+}
+
+/** One data-parallel step in the ring: this replica's shard, the all-reduce, the same update. */
+async function ringStep(m) {
+  if (!ring.next) throw new Error('this worker is in no training ring');
+  const { loss, gradients } = await on(m, (s) => s.gradients(ring.rank, ring.size));
+  await allReduce(gradients);
+  const applied = await on(m, (s) => s.applyGradients(gradients));
+  return { loss, ...applied };
 }
 
 /** How long the worker generates before it sends what it has (about a frame at 60 Hz). */
@@ -177,7 +288,7 @@ function textTokenizer({ kind = 'char', vocabSize = 512, corpus = '' }) {
     tokenizers.delete(oldest);
   }
   const t0 = now();
-  const entry = { corpus, tokenizer: new TextTokenizer(kind, corpus, vocabSize), ms: 0 };
+  const entry = { corpus, tokenizer: new loaded.cpu.TextTokenizer(kind, corpus, vocabSize), ms: 0 };
   entry.ms = now() - t0;
   tokenizers.set(key, entry);
   return entry;
@@ -209,15 +320,76 @@ const debug = {
 };
 
 const handlers = {
-  init: (_, m) => replace(m, () => Session.create(m.options)),
-  load: (_, m) => replace(m, () => Session.load(new Uint8Array(m.bytes), m.options ?? {})),
+  init: async (_, m) => {
+    const { Session } = await packageFor(m.options?.device);
+    return replace(m, () => Session.create(m.options));
+  },
+  load: async (_, m) => {
+    const { Session } = await packageFor(m.options?.device);
+    return replace(m, () => Session.load(new Uint8Array(m.bytes), m.options ?? {}));
+  },
   // A training run (model, optimizer, samplers) saved by `snapshot`, continued exactly.
-  resume: (_, m) => replace(m, () => Session.resume(new Uint8Array(m.bytes), m.options ?? {})),
+  resume: async (_, m) => {
+    const { Session } = await packageFor(m.options?.device);
+    return replace(m, () => Session.resume(new Uint8Array(m.bytes), m.options ?? {}));
+  },
   snapshot: async (_, m) => ({ bytes: await on(m, (s) => s.snapshot()) }),
   // Data-parallel training (one replica per worker): this replica's shard of the next global
   // batch, then the averaged gradients applied by every replica alike.
   gradients: (_, m) => on(m, (s) => s.gradients(m.shard, m.of)),
   apply: (_, m) => on(m, (s) => s.applyGradients(m.gradients)),
+  ring: (_, m) => {
+    joinRing(m);
+    return { rank: ring.rank, size: ring.size };
+  },
+  // Steps run one after another even when the page asks for the next before this one ends.
+  ringStep: (_, m) => {
+    const run = ring.chain.then(() => ringStep(m));
+    ring.chain = run.catch(() => {});
+    return run;
+  },
+  // Which device trains faster: `steps` timed steps (after one that warms up: WebGPU compiles its
+  // shaders) of a throwaway model built from `options`. With `shards` > 1 a step is one shard's
+  // gradients plus the optimizer step: what each of that many data-parallel workers does.
+  measure: (_, m) => scheduler.exclusive(async () => {
+    const { Session } = await packageFor(m.options?.device);
+    const session = await Session.create(m.options);
+    try {
+      const of = m.shards ?? 1; // a divisor of the batch size (the page sees to it)
+      const step = async () => {
+        if (of > 1) await session.applyGradients((await session.gradients(0, of)).gradients);
+        else await session.train(1);
+      };
+      await step();
+      const steps = m.steps ?? 3;
+      const t = now();
+      for (let i = 0; i < steps; i++) await step();
+      const ms = (now() - t) / steps;
+      const info = session.info();
+      return { msPerStep: ms, tokensPerSecond: (info.batchSize * info.config.block_size * 1000) / ms, paramCount: info.paramCount, batchSize: info.batchSize };
+    } finally {
+      session.free();
+    }
+  }),
+  // A CPU copy of a WebGPU session for generation and inspection, which are latency-bound (one
+  // read-back per token). With `measure`, a few tokens after `prompt` are timed on both and the copy is used
+  // only when it is faster; without, it is used (a software adapter is always slower).
+  copy: async (_, m) => {
+    const name = sessionName(m);
+    await dropCopy(name);
+    const bytes = await on(m, (s) => s.save());
+    const { Session } = await packageFor('cpu');
+    await scheduler.replace(copyName(name), () => Session.load(bytes, { device: 'cpu' }));
+    const result = { device: 'cpu' };
+    if (m.measure) {
+      result.cpuTokensPerSecond = 1000 / (await tokenMs(copyName(name), m.prompt));
+      result.webgpuTokensPerSecond = 1000 / (await tokenMs(name, m.prompt));
+      if (result.webgpuTokensPerSecond > result.cpuTokensPerSecond) result.device = 'webgpu';
+    }
+    if (result.device === 'cpu') copies.add(name);
+    else await scheduler.drop(copyName(name));
+    return result;
+  },
   debug: (_, m) => {
     const hook = debug[m.action];
     if (!hook) throw new Error(`unknown debug action "${m.action}"; the actions are ${Object.keys(debug).join(', ')}`);
@@ -228,6 +400,7 @@ const handlers = {
   fork: async (_, m) => {
     const from = { session: m.from };
     const [bytes, info] = await on(from, async (s) => [await s.save(), s.info()]);
+    const { Session } = await packageFor(info.device);
     return replace(m, () => Session.load(bytes, { device: info.device }));
   },
   // Stops the session's jobs and frees it (the reader's "New model" drops "main").
@@ -250,18 +423,32 @@ const handlers = {
     const out = unknownChars.length ? { ids: [], tokens: [], spans: [], byteSpans: [] } : tokenizer.tokenize(text);
     return { ...out, vocabSize: tokenizer.vocabSize, unknownChars, trainMs: ms, ms: now() - t0 };
   }),
-  referenceModels: () => referenceModels(),
+  referenceModels: () => loaded.cpu.referenceModels(),
   save: async (_, m) => ({ bytes: await on(m, (s) => s.save()) }),
   // Answered at once (not queued): the sessions that exist, the WebAssembly memory and the
   // tokenizers kept (for the page's long-use checks).
-  sessions: () => ({ sessions: scheduler.names(), memoryBytes: wasm?.memory.buffer.byteLength ?? 0, tokenizers: tokenizers.size }),
+  sessions: () => ({
+    sessions: scheduler.names(),
+    memoryBytes: Object.values(loaded).reduce((sum, p) => sum + p.memory.buffer.byteLength, 0),
+    packages: Object.keys(loaded),
+    tokenizers: tokenizers.size,
+  }),
 };
 
 onmessage = async (event) => {
   const msg = event.data;
+  // The first message: the CPU package's compiled module (or null: fetch and compile it here).
+  if (msg.type === 'boot') {
+    loadPackage('cpu', msg.module).then(
+      () => send({ type: 'boot', ok: true }),
+      (err) => send({ type: 'boot', ok: false, message: `could not load the model code (WebAssembly): ${err.message}` }),
+    );
+    return;
+  }
   // `stop` and `cancel` are answered at once: they only flag jobs, which end between two calls.
   if (msg.type === 'stop') {
-    const stopped = scheduler.stop(sessionName(msg), msg.what ? [msg.what] : undefined);
+    const kinds = msg.what ? [msg.what] : undefined;
+    const stopped = scheduler.stop(sessionName(msg), kinds) + scheduler.stop(copyName(sessionName(msg)), kinds);
     send({ id: msg.id, type: 'result', value: { stopped: stopped > 0 } });
     return;
   }
@@ -273,6 +460,8 @@ onmessage = async (event) => {
     send({ id: msg.id, type: 'result', value: { cancelled: scheduler.cancel(msg.target) } });
     return;
   }
+  if (READS.has(msg.type) && copies.has(sessionName(msg))) msg.session = copyName(sessionName(msg));
+  else if (CHANGES.has(msg.type) && copies.has(sessionName(msg))) dropCopy(sessionName(msg));
   const handler = handlers[msg.type];
   if (!handler) {
     send({ id: msg.id, type: 'error', message: `unknown request type "${msg.type}"`, fatal: false });
@@ -289,11 +478,3 @@ onmessage = async (event) => {
 
 // A message that could not be deserialised (it names no request): say so rather than hang.
 onmessageerror = () => send({ type: 'messageerror', message: 'the model worker received a message it could not read' });
-
-let wasm = null;
-init()
-  .then((exports) => {
-    wasm = exports;
-    send({ type: 'boot', ok: true });
-  })
-  .catch((err) => send({ type: 'boot', ok: false, message: `could not load the model code (WebAssembly): ${err.message}` }));

@@ -1,7 +1,7 @@
 // TypeScript declarations of the playground's module API (lib/playground.js) and its custom
 // elements (lib/elements.js). The model's own value types (SessionInfo, GeneratedToken, …) come
 // from the wasm package's generated declarations, so the two cannot drift apart.
-import type { GeneratedToken, SamplingOptions, SessionInfo } from '../pkg/gpt_wasm.js';
+import type { GeneratedToken, SamplingOptions, SessionInfo } from '../pkg/cpu/gpt_wasm.js';
 
 export type { GeneratedToken, SamplingOptions, SessionInfo };
 
@@ -41,11 +41,25 @@ export interface PlaygroundOptions extends Partial<Record<keyof Settings, string
   snapshotSeconds?: number;
   /** How a hung worker is found: ping when quiet for `every` ms; hung after `deadline` ms. */
   heartbeat?: { every: number; deadline: number };
+  /** How data-parallel workers average their gradients: a ring between the workers (default) or
+   *  through the page. */
+  allReduce?: 'ring' | 'page';
 }
 
 export interface WebGpuProbe { available: boolean; fallback?: boolean; name?: string; why?: string }
 
-export interface DeviceChoice { device: 'cpu' | 'webgpu'; note: string; webgpu: WebGpuProbe }
+/** Training speeds measured to choose the device (`device: "auto"` with a hardware adapter). */
+export interface DeviceMeasurement { webgpuTokensPerSecond: number | null; cpuTokensPerSecond: number; workers: number }
+/** Where generation and the panels' inspections run after a run on WebGPU: a CPU copy of the
+ *  weights when faster (the figures are null when a software adapter was not measured). */
+export interface GenerationDevice { device: 'cpu' | 'webgpu'; cpuTokensPerSecond: number | null; webgpuTokensPerSecond: number | null }
+export interface DeviceChoice {
+  device: 'cpu' | 'webgpu';
+  note: string;
+  webgpu: WebGpuProbe;
+  measured?: DeviceMeasurement;
+  generation?: GenerationDevice;
+}
 
 export interface RunStats {
   step: number; start: number; target: number;
@@ -63,7 +77,7 @@ export interface PlaygroundEventMap {
   status: CustomEvent<{ status: Status }>;
   settings: CustomEvent<{ settings: Settings; changed: (keyof Settings)[] }>;
   corpus: CustomEvent<CorpusKey>;
-  device: CustomEvent<{ device: 'cpu' | 'webgpu'; note: string }>;
+  device: CustomEvent<Omit<DeviceChoice, 'webgpu'>>;
   building: CustomEvent<boolean>;
   model: CustomEvent<SessionInfo | null>;
   progress: CustomEvent<{ step: number; loss: number; target: number; tokensPerSecond: number }>;

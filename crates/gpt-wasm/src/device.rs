@@ -23,7 +23,7 @@ pub async fn autodiff_device(backend: Backend) -> Result<Device, String> {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(feature = "webgpu")]
 mod webgpu {
     use std::cell::RefCell;
 
@@ -54,12 +54,17 @@ mod webgpu {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(feature = "webgpu"))]
 mod webgpu {
     use burn::tensor::Device;
 
-    /// A native build of the facade has no browser, so no WebGPU.
+    /// The CPU-only build (the browser's first package, native tests) has no WebGPU code in it.
     pub async fn device() -> Result<Device, String> {
-        Err("WebGPU is only available in the browser (wasm32) build; use the CPU instead".into())
+        Err(if cfg!(target_arch = "wasm32") {
+            "this is the CPU-only build of the playground (no WebGPU code in it); load the WebGPU package or use the CPU instead"
+        } else {
+            "WebGPU is only available in the browser (wasm32) build; use the CPU instead"
+        }
+        .into())
     }
 }

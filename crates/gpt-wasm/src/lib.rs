@@ -50,3 +50,10 @@ pub(crate) fn init_once() {
 unsafe extern "C" {
     fn __wasm_call_ctors();
 }
+
+/// Whether this build carries burn's WebGPU backend. The page loads the CPU-only build first
+/// (`--no-default-features`) and a WebGPU one when WebGPU is chosen.
+#[wasm_bindgen(js_name = hasWebGpu)]
+pub fn has_webgpu() -> bool {
+    cfg!(feature = "webgpu")
+}
