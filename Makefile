@@ -136,7 +136,7 @@ wasm-test: setup-web setup-browser
 ## The facade's browser tests and the CPU package's build side by side (about 2 minutes less than
 ## one after the other on 2 cores); lines of their output interleave.
 browser-builds:
-	$(MAKE) -j2 --output-sync=line wasm-test www-cpu
+	$(MAKE) -j2 --output-sync=line --no-print-directory wasm-test www-cpu
 
 ## The built release package in the real page (node:test + playwright-core + Debian's chromium).
 ## Screenshots: screenshots/ (git-ignored).
