@@ -16,6 +16,7 @@ pub mod device;
 pub mod error;
 pub mod generate;
 pub mod model;
+pub mod ops;
 pub mod rng;
 pub mod tokenizer;
 pub mod train;
