@@ -6,8 +6,10 @@
 //! takes the reference path.
 
 pub mod gelu;
+pub mod layer_norm;
 
 pub use gelu::gelu;
+pub use layer_norm::layer_norm;
 
 use burn::backend::DispatchDevice;
 use burn::tensor::Tensor;
