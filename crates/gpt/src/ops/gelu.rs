@@ -17,6 +17,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
 
+use super::f32s;
+
 /// The GELU of `x` (any shape): the fused CPU kernel on `flex`, burn's own elsewhere.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if super::on_flex(&x) {
@@ -95,15 +97,14 @@ const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 /// contiguous f32 tensor.
 fn map(x: &FlexTensor, g: Option<&FlexTensor>, f: impl Fn(f32, f32) -> f32) -> FlexTensor {
     let shape = x.layout().shape().clone();
-    let x = x.to_contiguous();
-    let xs = x.as_slice::<f32>().expect("GELU runs on f32 tensors");
+    let xs = f32s(x);
     let out: Vec<f32> = match g {
         None => xs.iter().map(|&x| f(x, 0.0)).collect(),
-        Some(g) => {
-            let g = g.to_contiguous();
-            let gs = g.as_slice::<f32>().expect("GELU runs on f32 tensors");
-            xs.iter().zip(gs).map(|(&x, &g)| f(x, g)).collect()
-        }
+        Some(g) => xs
+            .iter()
+            .zip(f32s(g).iter())
+            .map(|(&x, &g)| f(x, g))
+            .collect(),
     };
     FlexTensor::from_data(TensorData::new(out, shape))
 }
@@ -132,21 +133,10 @@ pub fn erf(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{max_diff, read};
     use super::*;
-    use crate::device::{block_on, cpu, read_f32};
+    use crate::device::cpu;
     use burn::tensor::Distribution;
-
-    fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        block_on(read_f32(t)).expect("read")
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
 
     /// Inputs that cover the curve: a dense sweep of [-8, 8], zero, tiny and huge values.
     fn sweep() -> Vec<f32> {

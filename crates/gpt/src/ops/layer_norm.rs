@@ -15,6 +15,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
+
+use super::f32s;
 use burn::tensor::{Tensor, TensorData};
 
 /// LayerNorm of `x` (`[.., C]`) with gain and bias (`[C]`): the fused CPU kernel on `flex`,
@@ -175,38 +177,12 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     (mean, (var + eps).sqrt())
 }
 
-/// The f32 values of a flex tensor in row-major order (a copy only when it is a strided view).
-fn f32s(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(s) if t.is_contiguous() && t.layout().start_offset() == 0 => {
-            std::borrow::Cow::Borrowed(&s[..t.layout().num_elements()])
-        }
-        _ => std::borrow::Cow::Owned(
-            t.to_contiguous()
-                .as_slice::<f32>()
-                .expect("LayerNorm runs on f32 tensors")
-                .to_vec(),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{max_diff, read};
     use super::*;
-    use crate::device::{block_on, cpu, read_f32};
+    use crate::device::cpu;
     use burn::tensor::Distribution;
-
-    fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        block_on(read_f32(t)).expect("read")
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
 
     /// Output and the gradients of x, gamma and beta under a random linear loss, for `f`.
     fn run(
