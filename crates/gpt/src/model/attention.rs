@@ -2,18 +2,13 @@
 //! the positions it may see, weighted by how well its query matches their keys.
 
 use burn::module::Module;
-use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
-use super::dropout::dropout;
 use super::linear::Linear;
 use super::weights::{NamedParam, WeightSource};
 use crate::config::GptConfig;
 use crate::error::Result;
-
-/// Added to the scores of forbidden (future) positions. Large enough that `exp` underflows to
-/// exactly 0 in f32, finite so that no NaN can appear.
-const MASKED: f32 = -1e9;
+use crate::ops::causal_attention::{self as attention, causal_mask};
 
 /// One block's causal self-attention.
 #[derive(Module, Debug)]
@@ -63,67 +58,47 @@ impl CausalSelfAttention {
 
     /// `x [B, T, C]` -> `(y [B, T, C], attention probabilities [B, H, T, T_total])`.
     ///
-    /// `mask` is the additive causal mask `[1, 1, T, T_total]` (None: attend everywhere).
+    /// When `causal`, a position attends only to itself and earlier ones; otherwise to all.
     /// With a `cache`, the new keys/values are appended to it and queries attend to all cached
     /// positions too (`T_total = T_past + T`). In training (`train`), dropout with probability
     /// `p` zeroes some attention weights before they mix the values, as in GPT-2 and nanoGPT;
     /// the probabilities returned (for the panels) are the ones before dropout.
+    ///
+    /// The attention itself (scores, mask, softmax, mixing the values) is
+    /// [`crate::ops::causal_attention`]: a fused kernel where one exists, with the composition
+    /// of plain ops in that module as its reference.
     pub fn forward(
         &self,
         x: Tensor<3>,
-        mask: Option<Tensor<4>>,
+        causal: bool,
         cache: Option<&mut LayerCache>,
         p: f64,
         train: bool,
     ) -> (Tensor<3>, Tensor<4>) {
-        let [b, t, c] = x.dims();
-        let h = self.n_head;
-        let hd = c / h;
-
         let qkv = self.c_attn.forward(x); // [B, T, 3C]
-        // [B, T, 3C] -> [B, T, 3, H, hd] -> [3, B, H, T, hd]: split heads with one permute.
-        let qkv = qkv.reshape([b, t, 3, h, hd]).permute([2, 0, 3, 1, 4]);
-        let q = qkv.clone().narrow(0, 0, 1).reshape([b, h, t, hd]);
-        let mut k = qkv.clone().narrow(0, 1, 1).reshape([b, h, t, hd]);
-        let mut v = qkv.narrow(0, 2, 1).reshape([b, h, t, hd]);
-
-        if let Some(cache) = cache {
-            if let Some((pk, pv)) = cache.kv.take() {
-                k = Tensor::cat(vec![pk, k], 2); // [B, H, T_past + T, hd]
-                v = Tensor::cat(vec![pv, v], 2);
-            }
-            cache.kv = Some((k.clone(), v.clone()));
+        let Some(cache) = cache else {
+            let (y, probs) = crate::ops::causal_attention(qkv, self.n_head, causal, p, train);
+            return (self.c_proj.forward(y), probs);
+        };
+        // Generation: the new positions' keys and values join the cached ones.
+        let device = qkv.device();
+        let (q, mut k, mut v) = attention::split_heads(qkv, self.n_head); // [B, H, T, hd] each
+        if let Some((pk, pv)) = cache.kv.take() {
+            k = Tensor::cat(vec![pk, k], 2); // [B, H, T_past + T, hd]
+            v = Tensor::cat(vec![pv, v], 2);
         }
-
-        let scale = 1.0 / (hd as f64).sqrt();
-        let mut scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale); // [B, H, T, T_total]
-        if let Some(mask) = mask {
-            scores = scores + mask;
-        }
-        let probs = softmax(scores, 3); // each row sums to 1
-        let y = dropout(probs.clone(), p, train).matmul(v); // [B, H, T, hd]
-        let y = y.swap_dims(1, 2).reshape([b, t, c]); // heads side by side again: [B, T, C]
-        (self.c_proj.forward(y), probs)
+        cache.kv = Some((k.clone(), v.clone()));
+        // A single new query may see everything before it: no mask needed.
+        let (t, t_total) = (q.dims()[2], k.dims()[2]);
+        let mask = (causal && t > 1).then(|| causal_mask(t, t_total, &device));
+        let (y, probs) = attention::attend(q, k, v, mask, p, train);
+        (self.c_proj.forward(attention::merge_heads(y)), probs)
     }
 
     pub(crate) fn named_params(&self, prefix: &str, out: &mut Vec<NamedParam>) {
         self.c_attn.named_params(&format!("{prefix}.c_attn"), out);
         self.c_proj.named_params(&format!("{prefix}.c_proj"), out);
     }
-}
-
-/// The additive causal mask for `t_new` queries at the end of `t_total` positions:
-/// query `i` (absolute position `t_total - t_new + i`) may see keys `0..=` that position.
-/// Shape `[1, 1, t_new, t_total]`.
-pub fn causal_mask(t_new: usize, t_total: usize, device: &Device) -> Tensor<4> {
-    let offset = t_total - t_new;
-    let mut values = vec![0.0f32; t_new * t_total];
-    for i in 0..t_new {
-        for j in (offset + i + 1)..t_total {
-            values[i * t_total + j] = MASKED;
-        }
-    }
-    Tensor::from_data(TensorData::new(values, [1, 1, t_new, t_total]), device)
 }
 
 #[cfg(test)]
@@ -145,11 +120,10 @@ mod tests {
         let attn = CausalSelfAttention::new(&mut RandomInit::new(5, 1), "h.0.attn", &cfg, &device)
             .expect("attention");
         let x = Tensor::<3>::random([1, 6, 8], Distribution::Normal(0.0, 1.0), &device);
-        let mask = || Some(causal_mask(6, 6, &device));
         let read = |t: Tensor<3>| block_on(read_f32(t)).expect("read");
-        let (eval, eval_probs) = attn.forward(x.clone(), mask(), None, 0.5, false);
+        let (eval, eval_probs) = attn.forward(x.clone(), true, None, 0.5, false);
         let eval = read(eval);
-        let (again, _) = attn.forward(x.clone(), mask(), None, 0.5, false);
+        let (again, _) = attn.forward(x.clone(), true, None, 0.5, false);
         assert_eq!(read(again), eval, "no dropout outside training");
 
         // Enough draws that the standard error of each mean is ~1/60 of one draw's spread.
@@ -159,7 +133,7 @@ mod tests {
         let mut differ = 0;
         let eval_probs = block_on(read_f32(eval_probs)).expect("probs");
         for _ in 0..draws {
-            let (y, probs) = attn.forward(x.clone(), mask(), None, 0.5, true);
+            let (y, probs) = attn.forward(x.clone(), true, None, 0.5, true);
             let y = read(y);
             if y != eval {
                 differ += 1;

@@ -32,8 +32,8 @@ pub struct Block {
 
 /// Everything a block's forward pass needs besides its input.
 pub(crate) struct BlockContext<'a> {
-    /// Additive causal mask, `[1, 1, T, T_total]`, or None.
-    pub mask: Option<Tensor<4>>,
+    /// Whether attention is masked (causal): each position sees only itself and earlier ones.
+    pub causal: bool,
     /// This layer's key/value cache, when generating.
     pub cache: Option<&'a mut LayerCache>,
     /// Records intermediate values for the explainer panels.
@@ -80,7 +80,7 @@ impl Block {
     /// `[B, T, C] -> [B, T, C]`.
     pub(crate) fn forward(&self, x: Tensor<3>, ctx: BlockContext<'_>) -> Tensor<3> {
         let BlockContext {
-            mask,
+            causal,
             cache,
             mut recorder,
             train,
@@ -94,7 +94,7 @@ impl Block {
         } else {
             x.clone()
         };
-        let (attn_out, probs) = self.attn.forward(input, mask, cache, p, train);
+        let (attn_out, probs) = self.attn.forward(input, causal, cache, p, train);
         let attn_out = dropout(attn_out, p, train);
         let mut x = if self.residual {
             x + attn_out

@@ -6,7 +6,7 @@
 
 pub mod attention;
 pub mod block;
-mod dropout;
+pub(crate) mod dropout;
 pub mod embedding;
 pub mod layer_norm;
 pub mod linear;
@@ -17,7 +17,7 @@ pub mod weights;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use self::attention::{LayerCache, causal_mask};
+use self::attention::LayerCache;
 use self::block::{Block, BlockContext};
 use self::dropout::dropout;
 use self::embedding::Embeddings;
@@ -147,20 +147,16 @@ impl Gpt {
         mut recorder: Option<&mut Recorder>,
         train: bool,
     ) -> Tensor<3> {
-        let [_, t] = tokens.dims();
         let start = cache.as_ref().map_or(0, |c| c.len());
-        let device = tokens.device();
         let p = f64::from(self.config.dropout);
 
         let mut x = dropout(self.embeddings.forward(tokens, start), p, train); // [B, T, C]
         if let Some(rec) = recorder.as_deref_mut() {
             rec.residual("embeddings".into(), &x);
         }
-        // One mask for all layers; a single new query (generation) may see everything before it.
-        let mask = (self.config.causal && t > 1).then(|| causal_mask(t, start + t, &device));
         for (layer, block) in self.blocks.iter().enumerate() {
             let ctx = BlockContext {
-                mask: mask.clone(),
+                causal: self.config.causal,
                 cache: cache.as_deref_mut().map(|c| &mut c.layers[layer]),
                 recorder: recorder.as_deref_mut(),
                 train,

@@ -1,0 +1,598 @@
+//! The core of (causal) self-attention for all heads at once,
+//! `softmax(q k^T / sqrt(head_dim) + mask) v`, straight from `c_attn`'s `[B, T, 3C]` output to
+//! `c_proj`'s `[B, T, C]` input.
+//!
+//! Why fused: the composition ([`reference`]) splits the heads with a permute copy, builds a
+//! `[T, T]` mask on the host and uploads it, runs softmax as ~6 passes (each recorded by
+//! autodiff), multiplies 64×32 matrices through gemm (too small for its packing to pay) and
+//! merges the heads with another copy; its backward walks all of that again. The fused kernel
+//! reads each head's q, k and v where `c_attn` wrote them, computes only the scores a query may
+//! see (the causal structure is a loop bound: no mask tensor exists), normalises each row in
+//! place and writes its slice of the output. It keeps the probabilities, which the backward pass
+//! needs and the panels show, instead of recomputing them.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Flex, backend_extension};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+
+use super::f32s;
+use crate::model::dropout;
+
+/// Added to the scores of forbidden (future) positions in the reference path. Large enough that
+/// `exp` underflows to exactly 0 in f32, finite so that no NaN can appear.
+const MASKED: f32 = -1e9;
+
+/// `qkv [B, T, 3C]` -> (`y [B, T, C]`, attention probabilities `[B, H, T, T]`) for `n_head`
+/// heads; query `i` sees keys `0..=i` when `causal`, all keys otherwise. In training with
+/// `dropout > 0`, that fraction of the attention weights is zeroed (the rest scaled up) before
+/// they mix the values; the probabilities returned are the ones before dropout. The fused CPU
+/// kernel on `flex`, the composition elsewhere.
+pub fn causal_attention(
+    qkv: Tensor<3>,
+    n_head: usize,
+    causal: bool,
+    dropout: f64,
+    train: bool,
+) -> (Tensor<3>, Tensor<4>) {
+    if !super::on_flex(&qkv) {
+        return reference(qkv, n_head, causal, dropout, train);
+    }
+    let [b, t, _] = qkv.dims();
+    let (y, probs) = if train && dropout > 0.0 {
+        // Which weights survive, already scaled by 1 / (1 - p): the same draw as `dropout`'s.
+        let keep = Tensor::<4>::random(
+            [b, n_head, t, t],
+            Distribution::Bernoulli(1.0 - dropout),
+            &qkv.device(),
+        )
+        .div_scalar(1.0 - dropout);
+        <burn::backend::Dispatch as AttentionBackend>::fused_attention_dropout(
+            qkv.into_dispatch(),
+            keep.into_dispatch(),
+            n_head,
+            causal,
+        )
+    } else {
+        <burn::backend::Dispatch as AttentionBackend>::fused_attention(
+            qkv.into_dispatch(),
+            n_head,
+            causal,
+        )
+    };
+    (Tensor::from_dispatch(y), Tensor::from_dispatch(probs))
+}
+
+/// The composition the fused kernel replaces: split the heads, score, mask, softmax, dropout,
+/// mix the values, merge the heads.
+pub fn reference(
+    qkv: Tensor<3>,
+    n_head: usize,
+    causal: bool,
+    dropout: f64,
+    train: bool,
+) -> (Tensor<3>, Tensor<4>) {
+    let t = qkv.dims()[1];
+    let device = qkv.device();
+    let (q, k, v) = split_heads(qkv, n_head);
+    let mask = (causal && t > 1).then(|| causal_mask(t, t, &device));
+    let (y, probs) = attend(q, k, v, mask, dropout, train);
+    (merge_heads(y), probs)
+}
+
+/// `[B, T, 3C]` -> q, k, v, each `[B, H, T, head_dim]` (one permute splits all three).
+pub fn split_heads(qkv: Tensor<3>, n_head: usize) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+    let [b, t, c3] = qkv.dims();
+    let hd = c3 / 3 / n_head;
+    // [B, T, 3C] -> [B, T, 3, H, hd] -> [3, B, H, T, hd]
+    let qkv = qkv.reshape([b, t, 3, n_head, hd]).permute([2, 0, 3, 1, 4]);
+    let part = |i| qkv.clone().narrow(0, i, 1).reshape([b, n_head, t, hd]);
+    (part(0), part(1), part(2))
+}
+
+/// Attention of queries `[B, H, T, hd]` over keys and values `[B, H, T_total, hd]`:
+/// (`y [B, H, T, hd]`, probabilities `[B, H, T, T_total]`). `mask` is added to the scores
+/// (`[1, 1, T, T_total]`, see [`causal_mask`]); dropout as in [`causal_attention`].
+pub fn attend(
+    q: Tensor<4>,
+    k: Tensor<4>,
+    v: Tensor<4>,
+    mask: Option<Tensor<4>>,
+    dropout: f64,
+    train: bool,
+) -> (Tensor<4>, Tensor<4>) {
+    let hd = q.dims()[3];
+    let scale = 1.0 / (hd as f64).sqrt();
+    let mut scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale); // [B, H, T, T_total]
+    if let Some(mask) = mask {
+        scores = scores + mask;
+    }
+    let probs = softmax(scores, 3); // each row sums to 1
+    let y = dropout::dropout(probs.clone(), dropout, train).matmul(v); // [B, H, T, hd]
+    (y, probs)
+}
+
+/// `[B, H, T, hd]` -> `[B, T, C]`: the heads side by side again.
+pub fn merge_heads(y: Tensor<4>) -> Tensor<3> {
+    let [b, h, t, hd] = y.dims();
+    y.swap_dims(1, 2).reshape([b, t, h * hd])
+}
+
+/// The additive causal mask for `t_new` queries at the end of `t_total` positions:
+/// query `i` (absolute position `t_total - t_new + i`) may see keys `0..=` that position.
+/// Shape `[1, 1, t_new, t_total]`.
+pub fn causal_mask(t_new: usize, t_total: usize, device: &Device) -> Tensor<4> {
+    let offset = t_total - t_new;
+    let mut values = vec![0.0f32; t_new * t_total];
+    for i in 0..t_new {
+        for j in (offset + i + 1)..t_total {
+            values[i * t_total + j] = MASKED;
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [1, 1, t_new, t_total]), device)
+}
+
+/// The backend operations behind [`causal_attention`].
+#[backend_extension(Flex, Autodiff)]
+pub trait AttentionBackend: Backend {
+    /// `qkv [B, T, 3C]` -> (`y [B, T, C]`, probabilities `[B, H, T, T]`).
+    fn fused_attention(
+        qkv: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// As [`AttentionBackend::fused_attention`], with the weights multiplied by `keep`
+    /// (`[B, H, T, T]`: 0 where dropped, `1 / (1 - p)` where kept) before they mix the values.
+    fn fused_attention_dropout(
+        qkv: FloatTensor<Self>,
+        keep: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+}
+
+impl AttentionBackend for Flex {
+    fn fused_attention(
+        qkv: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        kernel::forward_tensors(&qkv, None, n_head, causal)
+    }
+
+    fn fused_attention_dropout(
+        qkv: FloatTensor<Self>,
+        keep: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        kernel::forward_tensors(&qkv, Some(&keep), n_head, causal)
+    }
+}
+
+impl<C: CheckpointStrategy> AttentionBackend for Autodiff<Flex, C> {
+    fn fused_attention(
+        qkv: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        tracked::<C>(qkv, None, n_head, causal)
+    }
+
+    fn fused_attention_dropout(
+        qkv: FloatTensor<Self>,
+        keep: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        // The dropout draw is a constant: no gradient flows into it.
+        tracked::<C>(qkv, Some(keep.into_primitive()), n_head, causal)
+    }
+}
+
+/// What the backward pass keeps: the input, the probabilities, the dropout draw.
+type AttentionState = (FlexTensor, FlexTensor, Option<FlexTensor>, usize, bool);
+
+/// Backward of the fused attention: gives d`qkv` from d`y`.
+#[derive(Debug)]
+struct AttentionBackward;
+
+impl Backward<Flex, 1> for AttentionBackward {
+    type State = AttentionState;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_qkv] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (qkv, probs, keep, n_head, causal) = ops.state;
+        if let Some(node) = node_qkv {
+            let shape = qkv.layout().shape().clone();
+            let keep = keep.as_ref().map(f32s);
+            let dqkv = kernel::backward(
+                &f32s(&qkv),
+                &f32s(&probs),
+                keep.as_deref(),
+                &f32s(&dy),
+                kernel::Dims::of(&shape, n_head),
+                causal,
+            );
+            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(dqkv, shape)));
+        }
+    }
+}
+
+/// The output and the probabilities.
+type Pair<B> = (FloatTensor<B>, FloatTensor<B>);
+
+/// The autodiff forward: the flex kernel, recorded with its backward; the probabilities are
+/// returned as a constant (the panels read them; nothing differentiates through them).
+fn tracked<C: CheckpointStrategy>(
+    qkv: FloatTensor<Autodiff<Flex, C>>,
+    keep: Option<FlexTensor>,
+    n_head: usize,
+    causal: bool,
+) -> Pair<Autodiff<Flex, C>> {
+    let (y, probs) = kernel::forward_tensors(qkv.primitive(), keep.as_ref(), n_head, causal);
+    let y = match AttentionBackward
+        .prepare::<C>([qkv.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(
+            (qkv.into_primitive(), probs.clone(), keep, n_head, causal),
+            y,
+        ),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    };
+    (y, Autodiff::<Flex, C>::from_inner(probs))
+}
+
+/// The CPU kernels, on plain slices.
+mod kernel {
+    use burn::backend::flex::FlexTensor;
+    use burn::tensor::{Shape, TensorData};
+
+    use super::super::f32s;
+
+    /// Sizes of one call.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Dims {
+        /// Sequences.
+        pub b: usize,
+        /// Positions per sequence.
+        pub t: usize,
+        /// Heads.
+        pub h: usize,
+        /// Width of one head.
+        pub hd: usize,
+    }
+
+    impl Dims {
+        /// The sizes of a `[B, T, 3C]` input with `n_head` heads.
+        pub fn of(shape: &Shape, n_head: usize) -> Self {
+            let d = shape.dims::<3>();
+            Self {
+                b: d[0],
+                t: d[1],
+                h: n_head,
+                hd: d[2] / 3 / n_head,
+            }
+        }
+
+        /// The model width C.
+        fn c(self) -> usize {
+            self.h * self.hd
+        }
+
+        /// How many keys query `i` sees.
+        fn seen(self, i: usize, causal: bool) -> usize {
+            if causal { i + 1 } else { self.t }
+        }
+    }
+
+    /// [`forward`] on tensors.
+    pub fn forward_tensors(
+        qkv: &FlexTensor,
+        keep: Option<&FlexTensor>,
+        n_head: usize,
+        causal: bool,
+    ) -> (FlexTensor, FlexTensor) {
+        let dims = Dims::of(qkv.layout().shape(), n_head);
+        let keep = keep.map(f32s);
+        let (y, probs) = forward(&f32s(qkv), keep.as_deref(), dims, causal);
+        let Dims { b, t, h, .. } = dims;
+        (
+            FlexTensor::from_data(TensorData::new(y, [b, t, dims.c()])),
+            FlexTensor::from_data(TensorData::new(probs, [b, h, t, t])),
+        )
+    }
+
+    /// One head of one sequence copied out of `qkv` (`[T, 3C]` rows): `part` 0, 1, 2 for q, k,
+    /// v; `[T, hd]` row-major.
+    fn gather(seq: &[f32], dims: Dims, part: usize, head: usize, out: &mut [f32]) {
+        let (c, hd) = (dims.c(), dims.hd);
+        for (row, dst) in seq.chunks_exact(3 * c).zip(out.chunks_exact_mut(hd)) {
+            dst.copy_from_slice(&row[part * c + head * hd..][..hd]);
+        }
+    }
+
+    /// `[T, hd]` -> `[hd, T]`.
+    fn transpose(m: &[f32], dims: Dims, out: &mut [f32]) {
+        let (t, hd) = (dims.t, dims.hd);
+        for i in 0..t {
+            for d in 0..hd {
+                out[d * t + i] = m[i * hd + d];
+            }
+        }
+    }
+
+    /// `acc += a * x`, element-wise (vectorises).
+    #[inline]
+    fn axpy(acc: &mut [f32], a: f32, x: &[f32]) {
+        for (o, v) in acc.iter_mut().zip(x) {
+            *o += a * v;
+        }
+    }
+
+    /// Runs `f(index, item)` for every item (one per sequence): in parallel natively, one after
+    /// another in the browser (single-threaded there).
+    fn for_each_sequence<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
+        #[cfg(not(target_family = "wasm"))]
+        {
+            use rayon::prelude::*;
+            items.par_iter_mut().enumerate().for_each(|(i, x)| f(i, x));
+        }
+        #[cfg(target_family = "wasm")]
+        items.iter_mut().enumerate().for_each(|(i, x)| f(i, x));
+    }
+
+    /// `qkv [B, T, 3C]` (and the dropout draw `[B, H, T, T]`) -> (`y [B, T, C]`,
+    /// probabilities `[B, H, T, T]`).
+    pub fn forward(
+        qkv: &[f32],
+        keep: Option<&[f32]>,
+        dims: Dims,
+        causal: bool,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let Dims { b, t, h, hd } = dims;
+        let c = dims.c();
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut y = vec![0.0f32; b * t * c];
+        let mut probs = vec![0.0f32; b * h * t * t];
+        let mut jobs: Vec<_> = y
+            .chunks_mut(t * c)
+            .zip(probs.chunks_mut(h * t * t))
+            .collect();
+        for_each_sequence(&mut jobs, |s, (y, probs)| {
+            let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
+            let (mut q, mut k, mut kt, mut v) = (
+                vec![0.0; t * hd],
+                vec![0.0; t * hd],
+                vec![0.0; t * hd],
+                vec![0.0; t * hd],
+            );
+            for head in 0..h {
+                gather(seq, dims, 0, head, &mut q);
+                gather(seq, dims, 1, head, &mut k);
+                gather(seq, dims, 2, head, &mut v);
+                transpose(&k, dims, &mut kt);
+                for i in 0..t {
+                    let n = dims.seen(i, causal);
+                    let p = &mut probs[(head * t + i) * t..][..n];
+                    // Scores of query i against the keys it sees: row i of q k^T, built as a
+                    // sum of kt's rows so that the inner loop runs along contiguous memory.
+                    for d in 0..hd {
+                        axpy(p, q[i * hd + d], &kt[d * t..][..n]);
+                    }
+                    // Softmax over those scores (the unseen ones stay exactly 0).
+                    let max = p.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
+                    let mut sum = 0.0;
+                    for e in p.iter_mut() {
+                        *e = (*e * scale - max).exp();
+                        sum += *e;
+                    }
+                    p.iter_mut().for_each(|e| *e /= sum);
+                    // Mix the values the (possibly dropped-out) weights select.
+                    let out = &mut y[i * c + head * hd..][..hd];
+                    let keep = keep.map(|k| &k[((s * h + head) * t + i) * t..][..n]);
+                    for (j, &pj) in p.iter().enumerate() {
+                        let w = keep.map_or(pj, |k| pj * k[j]);
+                        axpy(out, w, &v[j * hd..][..hd]);
+                    }
+                }
+            }
+        });
+        (y, probs)
+    }
+
+    /// d`qkv [B, T, 3C]` from the input, the probabilities the forward pass gave, the dropout
+    /// draw and d`y [B, T, C]`.
+    ///
+    /// With `P` the probabilities, `M` the draw and `S` the scaled scores:
+    /// `dV = (P∘M)^T dY`, `dP = (dY V^T)∘M`, `dS = P∘(dP - rowsum(P∘dP))`,
+    /// `dQ = dS K · scale`, `dK = dS^T Q · scale`.
+    pub fn backward(
+        qkv: &[f32],
+        probs: &[f32],
+        keep: Option<&[f32]>,
+        dy: &[f32],
+        dims: Dims,
+        causal: bool,
+    ) -> Vec<f32> {
+        let Dims { b, t, h, hd } = dims;
+        let c = dims.c();
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut dqkv = vec![0.0f32; b * t * 3 * c];
+        let mut jobs: Vec<_> = dqkv.chunks_mut(t * 3 * c).collect();
+        for_each_sequence(&mut jobs, |s, dseq| {
+            let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
+            let dy = &dy[s * t * c..][..t * c];
+            let buf = || vec![0.0f32; t * hd];
+            let (mut q, mut k, mut v, mut vt) = (buf(), buf(), buf(), buf());
+            let (mut dq, mut dk, mut dv) = (buf(), buf(), buf());
+            let mut dp = vec![0.0f32; t];
+            for head in 0..h {
+                gather(seq, dims, 0, head, &mut q);
+                gather(seq, dims, 1, head, &mut k);
+                gather(seq, dims, 2, head, &mut v);
+                transpose(&v, dims, &mut vt);
+                dq.fill(0.0);
+                dk.fill(0.0);
+                dv.fill(0.0);
+                for i in 0..t {
+                    let n = dims.seen(i, causal);
+                    let p = &probs[((s * h + head) * t + i) * t..][..n];
+                    let keep = keep.map(|k| &k[((s * h + head) * t + i) * t..][..n]);
+                    let dyi = &dy[i * c + head * hd..][..hd];
+                    let dp = &mut dp[..n];
+                    // dP of the mixed weights: dy_i · v_j, as a sum of vt's rows.
+                    dp.fill(0.0);
+                    for d in 0..hd {
+                        axpy(dp, dyi[d], &vt[d * t..][..n]);
+                    }
+                    for j in 0..n {
+                        let m = keep.map_or(1.0, |k| k[j]);
+                        axpy(&mut dv[j * hd..][..hd], p[j] * m, dyi);
+                        dp[j] *= m;
+                    }
+                    // Through the softmax, then the scale.
+                    let dot: f32 = p.iter().zip(dp.iter()).map(|(p, d)| p * d).sum();
+                    let qi = &q[i * hd..][..hd];
+                    for j in 0..n {
+                        let ds = p[j] * (dp[j] - dot) * scale;
+                        if ds != 0.0 {
+                            axpy(&mut dq[i * hd..][..hd], ds, &k[j * hd..][..hd]);
+                            axpy(&mut dk[j * hd..][..hd], ds, qi);
+                        }
+                    }
+                }
+                // Scatter this head's gradients back into d`qkv`'s rows.
+                for (i, row) in dseq.chunks_exact_mut(3 * c).enumerate() {
+                    for (part, g) in [&dq, &dk, &dv].into_iter().enumerate() {
+                        row[part * c + head * hd..][..hd].copy_from_slice(&g[i * hd..][..hd]);
+                    }
+                }
+            }
+        });
+        dqkv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{max_diff, read};
+    use super::*;
+    use crate::device::cpu;
+
+    /// y, the probabilities and d`qkv` under a random linear loss of y, for `f`.
+    fn run(
+        f: fn(Tensor<3>, usize, bool, f64, bool) -> (Tensor<3>, Tensor<4>),
+        qkv: &Tensor<3>,
+        w: &Tensor<3>,
+        n_head: usize,
+        causal: bool,
+    ) -> [Vec<f32>; 3] {
+        let qkv = qkv.clone().require_grad();
+        let (y, probs) = f(qkv.clone(), n_head, causal, 0.0, true);
+        let grads = (y.clone() * w.clone()).sum().backward();
+        [read(y), read(probs), read(qkv.grad(&grads).expect("dqkv"))]
+    }
+
+    #[test]
+    fn forward_probabilities_and_gradient_match_the_reference() {
+        let device = cpu();
+        // (B, T, heads, head width, input spread): T = 1, T odd, one head, many heads, head
+        // widths that no vector width divides, and scores in the thousands, where an
+        // unstabilised softmax would overflow. There each score carries ~1e-4 of f32 rounding
+        // (either side's), which exp turns into relative differences of the weights: the
+        // tolerance follows.
+        let cases = [
+            (1, 1, 1, 4, 1.0),
+            (2, 7, 1, 5, 1.0),
+            (3, 13, 4, 3, 1.0),
+            (2, 64, 4, 32, 1.0),
+            (1, 9, 12, 2, 1.0),
+            (2, 11, 2, 8, 30.0),
+        ];
+        for (b, t, h, hd, spread) in cases {
+            for causal in [true, false] {
+                let c = h * hd;
+                let qkv =
+                    Tensor::<3>::random([b, t, 3 * c], Distribution::Normal(0.0, spread), &device);
+                let w = Tensor::<3>::random([b, t, c], Distribution::Normal(0.0, 1.0), &device);
+                let ours = run(causal_attention, &qkv, &w, h, causal);
+                let reference = run(reference, &qkv, &w, h, causal);
+                for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
+                    let scale = reference[k].iter().fold(1.0f32, |m, v| m.max(v.abs()));
+                    let d = max_diff(&ours[k], &reference[k]);
+                    let tol = if spread > 1.0 { 2e-4 } else { 2e-5 };
+                    assert!(
+                        d <= tol * scale,
+                        "{what} of B={b} T={t} H={h} hd={hd} causal={causal} spread={spread}: \
+                         differs by {d} (scale {scale})"
+                    );
+                }
+                if causal && t > 1 {
+                    // Query 0 sees only key 0, exactly: the structure, not a large negative.
+                    assert_eq!(ours[1][0], 1.0);
+                    assert!(ours[1][1..t].iter().all(|&p| p == 0.0));
+                }
+            }
+        }
+    }
+
+    /// With dropout the fused op gives what the composition gives for the same draw: y from
+    /// the dropped weights, the probabilities from the undropped ones, and the gradient.
+    #[test]
+    fn dropout_uses_the_draw_in_both_directions() {
+        let device = cpu();
+        let (b, t, h, hd) = (2, 9, 3, 4);
+        let c = h * hd;
+        let qkv = Tensor::<3>::random([b, t, 3 * c], Distribution::Normal(0.0, 1.0), &device);
+        let w = Tensor::<3>::random([b, t, c], Distribution::Normal(0.0, 1.0), &device);
+        let keep = Tensor::<4>::random([b, h, t, t], Distribution::Bernoulli(0.7), &device)
+            .div_scalar(0.7);
+
+        let x = qkv.clone().require_grad();
+        let (y, probs) = <burn::backend::Dispatch as AttentionBackend>::fused_attention_dropout(
+            x.clone().into_dispatch(),
+            keep.clone().into_dispatch(),
+            h,
+            true,
+        );
+        let (y, probs) = (
+            Tensor::<3>::from_dispatch(y),
+            Tensor::<4>::from_dispatch(probs),
+        );
+        let grads = (y.clone() * w.clone()).sum().backward();
+        let ours = [read(y), read(probs), read(x.grad(&grads).expect("dqkv"))];
+
+        let x = qkv.require_grad();
+        let (q, k, v) = split_heads(x.clone(), h);
+        let mask = causal_mask(t, t, &device);
+        let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(0.5) + mask;
+        let probs = softmax(scores, 3);
+        let y = merge_heads((probs.clone() * keep).matmul(v));
+        let grads = (y.clone() * w).sum().backward();
+        let reference = [read(y), read(probs), read(x.grad(&grads).expect("dqkv"))];
+        for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
+            let d = max_diff(&ours[k], &reference[k]);
+            assert!(d < 2e-5, "{what} differs by {d}");
+        }
+    }
+
+    #[test]
+    fn in_training_dropout_changes_the_output_and_not_the_probabilities() {
+        let device = cpu();
+        let qkv = Tensor::<3>::random([1, 8, 3 * 8], Distribution::Normal(0.0, 1.0), &device);
+        let (eval, eval_probs) = causal_attention(qkv.clone(), 2, true, 0.5, false);
+        let (drop, drop_probs) = causal_attention(qkv, 2, true, 0.5, true);
+        assert_ne!(read(eval), read(drop));
+        assert_eq!(read(eval_probs), read(drop_probs));
+    }
+}

@@ -1,0 +1,167 @@
+//! Every fused op against its reference on a given device: the output and the gradient of
+//! every input under a random linear loss, on odd shapes. The unit tests of each op check more
+//! cases natively; this exists so that the same comparison runs where `cargo test` cannot: in
+//! the browser, on flex compiled to wasm32 (SIMD128) and on WebGPU (`wasm-bindgen` tests).
+
+use burn::tensor::{Device, Distribution, Tensor};
+
+use super::{causal_attention, gelu, layer_norm};
+use crate::device::read_f32;
+use crate::error::Result;
+
+/// One comparison: an op's output or one of its gradients, on one shape.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// What was compared, e.g. `causal_attention [2, 9, 3 heads] causal: dqkv`.
+    pub case: String,
+    /// Largest absolute difference between the fused op and the reference.
+    pub diff: f32,
+    /// Largest magnitude in the reference (at least 1): the tolerance is relative to it.
+    pub scale: f32,
+    /// Allowed `diff / scale`.
+    pub tolerance: f32,
+}
+
+impl Comparison {
+    /// Whether the fused op agrees with the reference within the tolerance.
+    pub fn passed(&self) -> bool {
+        self.diff <= self.tolerance * self.scale
+    }
+}
+
+/// Relative tolerance of every comparison: f32 rounding of sums taken in another order.
+const TOLERANCE: f32 = 2e-5;
+
+/// Compare every fused op with its reference on `device` (which must support autodiff).
+pub async fn compare_with_references(device: &Device) -> Result<Vec<Comparison>> {
+    let mut out = Vec::new();
+    let normal =
+        |shape: [usize; 3], sd| Tensor::<3>::random(shape, Distribution::Normal(0.0, sd), device);
+
+    // GELU on a [3, 7, 5] tensor wide enough to reach erf's tails.
+    let x = normal([3, 7, 5], 3.0);
+    let w = normal([3, 7, 5], 1.0);
+    let run = |f: fn(Tensor<3>) -> Tensor<3>| {
+        let x = x.clone().require_grad();
+        let y = f(x.clone());
+        let grads = (y.clone() * w.clone()).sum().backward();
+        (y, x.grad(&grads))
+    };
+    let (ours, theirs) = (run(gelu::gelu), run(gelu::reference));
+    compare(&mut out, "gelu [3, 7, 5]", "y", ours.0, theirs.0).await?;
+    compare_grad(&mut out, "gelu [3, 7, 5]", "dx", ours.1, theirs.1).await?;
+
+    // LayerNorm over 7 channels.
+    let x = normal([2, 5, 7], 2.0);
+    let w = normal([2, 5, 7], 1.0);
+    let gamma = Tensor::<1>::random([7], Distribution::Normal(1.0, 0.5), device);
+    let beta = Tensor::<1>::random([7], Distribution::Normal(0.0, 0.5), device);
+    type LayerNormFn = fn(Tensor<3>, Tensor<1>, Option<Tensor<1>>, f64) -> Tensor<3>;
+    let run = |f: LayerNormFn| {
+        let (x, g, b) = (
+            x.clone().require_grad(),
+            gamma.clone().require_grad(),
+            beta.clone().require_grad(),
+        );
+        let y = f(x.clone(), g.clone(), Some(b.clone()), 1e-5);
+        let grads = (y.clone() * w.clone()).sum().backward();
+        (y, x.grad(&grads), [g.grad(&grads), b.grad(&grads)])
+    };
+    let (ours, theirs) = (run(layer_norm::layer_norm), run(layer_norm::reference));
+    let case = "layer_norm [2, 5, 7]";
+    compare(&mut out, case, "y", ours.0, theirs.0).await?;
+    compare_grad(&mut out, case, "dx", ours.1, theirs.1).await?;
+    let [dgamma, dbeta] = ours.2;
+    let [rgamma, rbeta] = theirs.2;
+    compare_grad(&mut out, case, "dgamma", dgamma, rgamma).await?;
+    compare_grad(&mut out, case, "dbeta", dbeta, rbeta).await?;
+
+    // Attention: T = 1, T odd with one head, several heads; masked and unmasked.
+    for (b, t, h, hd) in [(1, 1, 2, 4), (2, 9, 1, 5), (2, 9, 3, 4)] {
+        for causal in [true, false] {
+            let qkv = normal([b, t, 3 * h * hd], 1.0);
+            let w = normal([b, t, h * hd], 1.0);
+            type AttentionFn = fn(Tensor<3>, usize, bool, f64, bool) -> (Tensor<3>, Tensor<4>);
+            let run = |f: AttentionFn| {
+                let x = qkv.clone().require_grad();
+                let (y, probs) = f(x.clone(), h, causal, 0.0, true);
+                let grads = (y.clone() * w.clone()).sum().backward();
+                (y, probs, x.grad(&grads))
+            };
+            let (ours, theirs) = (
+                run(causal_attention::causal_attention),
+                run(causal_attention::reference),
+            );
+            let mode = if causal { "causal" } else { "unmasked" };
+            let case = format!("causal_attention [{b}, {t}, {h} heads of {hd}] {mode}");
+            compare(&mut out, &case, "y", ours.0, theirs.0).await?;
+            compare(&mut out, &case, "probs", ours.1, theirs.1).await?;
+            compare_grad(&mut out, &case, "dqkv", ours.2, theirs.2).await?;
+        }
+    }
+    Ok(out)
+}
+
+/// [`compare`] for gradients; a missing one is a failed comparison.
+async fn compare_grad<const D: usize>(
+    out: &mut Vec<Comparison>,
+    case: &str,
+    what: &str,
+    ours: Option<Tensor<D>>,
+    reference: Option<Tensor<D>>,
+) -> Result<()> {
+    match (ours, reference) {
+        (Some(a), Some(b)) => compare(out, case, what, a, b).await,
+        _ => {
+            out.push(Comparison {
+                case: format!("{case}: {what} (no gradient)"),
+                diff: f32::INFINITY,
+                scale: 1.0,
+                tolerance: TOLERANCE,
+            });
+            Ok(())
+        }
+    }
+}
+
+/// Read both tensors and record how far apart they are.
+async fn compare<const D: usize>(
+    out: &mut Vec<Comparison>,
+    case: &str,
+    what: &str,
+    ours: Tensor<D>,
+    reference: Tensor<D>,
+) -> Result<()> {
+    let (a, b) = (read_f32(ours).await?, read_f32(reference).await?);
+    let diff = if a.len() == b.len() {
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    } else {
+        f32::INFINITY
+    };
+    out.push(Comparison {
+        case: format!("{case}: {what}"),
+        diff,
+        scale: b.iter().fold(1.0f32, |m, v| m.max(v.abs())),
+        tolerance: TOLERANCE,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{block_on, cpu};
+
+    #[test]
+    fn every_fused_op_and_gradient_agrees_natively() {
+        let report = block_on(compare_with_references(&cpu())).expect("compare");
+        // 2 for GELU, 4 for LayerNorm, 3 for each of 6 attention cases.
+        assert_eq!(report.len(), 2 + 4 + 18);
+        for c in &report {
+            assert!(c.passed(), "{c:?}");
+        }
+    }
+}
