@@ -20,6 +20,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # The browser build. wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 WASM_PACK_VERSION := 0.15.1
+GECKODRIVER_VERSION := 0.37.1
 # Size settings for wasm only (native release builds keep theirs): optimise for size, fat LTO,
 # one codegen unit, no debug info or symbol names: 2.5 MiB gzip instead of 4.8, ~10% slower
 # training, and a faster cold build (BENCHMARKS.md). wasm-opt is off (Debian's binaryen 108
@@ -63,9 +64,14 @@ setup-web: setup
 		|| cargo install --debug wasm-pack --version $(WASM_PACK_VERSION)
 	command -v node >/dev/null && command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm)
 
+## Both engines the facade's tests run in: Debian's Chromium and its driver, Debian's Firefox ESR
+## (about 20 s from apt) and geckodriver built from crates.io (a debug build: about 3 minutes).
 setup-browser:
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
+		&& command -v firefox-esr >/dev/null \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver firefox-esr)
+	geckodriver --version 2>/dev/null | grep -q '^geckodriver $(GECKODRIVER_VERSION)' \
+		|| cargo install --debug --locked geckodriver --version $(GECKODRIVER_VERSION)
 
 ## The page's files: the two release wasm packages in www/pkg/ and the bundled corpora in
 ## www/corpora/. pkg/cpu/ (burn flex only) is what every page loads first; pkg/webgpu/ (flex +
@@ -127,11 +133,17 @@ cargo-test:
 	mkdir -p $(CARGO_TARGET_DIR)
 	cargo test --workspace --release $(TEST_FEATURES) 2>&1 | tee $(CARGO_TARGET_DIR)/cargo-test.log
 
-## The facade in headless Chromium: CPU tests and a short WebGPU (SwiftShader) training run.
+## The facade in headless Chromium (CPU tests and a short WebGPU run on SwiftShader), then the
+## same build in headless Firefox ESR (no WebGPU adapter there: the test asserts the specific
+## error and the CPU path instead). The commands are the plain ones a user types (README,
+## "Testing"): browser flags live in crates/gpt-wasm/webdriver.json, the runner's time-out in
+## .cargo/config.toml; WASM_ENV only makes the build share its dependencies with `make www`.
 wasm-test: setup-web setup-browser
 	mkdir -p $(LOGS)
-	WASM_BINDGEN_TEST_TIMEOUT=600 $(WASM_ENV) wasm-pack test --headless --chrome --release crates/gpt-wasm --test web \
+	$(WASM_ENV) wasm-pack test --headless --chrome --release crates/gpt-wasm --test web \
 		2>&1 | tee $(LOGS)/wasm-test.log
+	$(WASM_ENV) wasm-pack test --headless --firefox --release crates/gpt-wasm --test web \
+		2>&1 | tee -a $(LOGS)/wasm-test.log
 
 ## The facade's browser tests and the CPU package's build side by side (about 2 minutes less than
 ## one after the other on 2 cores); lines of their output interleave.

@@ -190,9 +190,62 @@ async fn save_then_load_gives_identical_logits() {
     assert!(no_corpus.contains("without a corpus"), "{no_corpus}");
 }
 
+/// The fused CPU kernels compiled to wasm32 (SIMD128) agree with their references, forward and
+/// backward, as they do natively.
 #[wasm_bindgen_test]
-async fn webgpu_training_lowers_the_loss() {
-    // SwiftShader in headless Chromium: slow, so a short run.
+async fn fused_ops_match_their_references_in_wasm() {
+    let report = gpt::ops::self_check::compare_with_references(&gpt::device::cpu())
+        .await
+        .expect("compare");
+    assert_eq!(report.len(), 24);
+    let failed: Vec<_> = report.iter().filter(|c| !c.passed()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
+/// Whether this browser gives a WebGPU adapter (Chromium with `--enable-unsafe-webgpu` does,
+/// SwiftShader in headless mode; Firefox on Linux and Chrome without the flag do not).
+async fn has_webgpu_adapter() -> bool {
+    let gpu = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"gpu".into()))
+        .unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return false;
+    }
+    let request = js_sys::Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&gpu).ok());
+    let Some(promise) = request.and_then(|p| p.dyn_into::<js_sys::Promise>().ok()) else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .is_ok_and(|adapter| !adapter.is_null() && !adapter.is_undefined())
+}
+
+/// Where the browser has a WebGPU adapter, a short run trains on it (SwiftShader in headless
+/// Chromium: slow, so a short run). Where it has none, asking for WebGPU gives the facade's
+/// specific error and the CPU path still trains: no skip either way.
+#[wasm_bindgen_test]
+async fn webgpu_training_lowers_the_loss_or_says_webgpu_is_missing() {
+    if !has_webgpu_adapter().await {
+        let err =
+            create_error(json!({"corpus": CORPUS, "preset": "tiny", "device": "webgpu"})).await;
+        assert!(
+            err.contains("WebGPU is not available in this browser") && err.contains("use the CPU"),
+            "{err}"
+        );
+        let mut s = session(json!({"device": "cpu"})).await;
+        let report = rust(s.train(5).await.map_err(message).expect("train on the CPU"));
+        let losses = report["losses"].as_array().expect("losses");
+        assert_eq!(losses.len(), 5);
+        assert!(
+            losses
+                .iter()
+                .all(|l| l.as_f64().is_some_and(f64::is_finite))
+        );
+        return;
+    }
     let mut s = session(json!({"device": "webgpu", "training": {"steps": 30}})).await;
     let info = rust(s.info().map_err(message).expect("info"));
     assert_eq!(info["device"], "webgpu");
