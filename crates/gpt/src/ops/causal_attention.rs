@@ -19,7 +19,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Flex, backend_extension};
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use super::f32s;
 use crate::model::dropout;
@@ -45,13 +45,8 @@ pub fn causal_attention(
     }
     let [b, t, _] = qkv.dims();
     let (y, probs) = if train && dropout > 0.0 {
-        // Which weights survive, already scaled by 1 / (1 - p): the same draw as `dropout`'s.
-        let keep = Tensor::<4>::random(
-            [b, n_head, t, t],
-            Distribution::Bernoulli(1.0 - dropout),
-            &qkv.device(),
-        )
-        .div_scalar(1.0 - dropout);
+        // Which weights survive, already scaled by 1 / (1 - p): the draw `dropout` makes.
+        let keep = dropout::keep_mask::<4>([b, n_head, t, t].into(), dropout, &qkv.device());
         <burn::backend::Dispatch as AttentionBackend>::fused_attention_dropout(
             qkv.into_dispatch(),
             keep.into_dispatch(),
@@ -488,6 +483,7 @@ mod tests {
     use super::super::testing::{max_diff, read};
     use super::*;
     use crate::device::cpu;
+    use burn::tensor::Distribution;
 
     /// y, the probabilities and d`qkv` under a random linear loss of y, for `f`.
     fn run(
@@ -555,8 +551,7 @@ mod tests {
         let c = h * hd;
         let qkv = Tensor::<3>::random([b, t, 3 * c], Distribution::Normal(0.0, 1.0), &device);
         let w = Tensor::<3>::random([b, t, c], Distribution::Normal(0.0, 1.0), &device);
-        let keep = Tensor::<4>::random([b, h, t, t], Distribution::Bernoulli(0.7), &device)
-            .div_scalar(0.7);
+        let keep = dropout::keep_mask::<4>([b, h, t, t].into(), 0.3, &device);
 
         let x = qkv.clone().require_grad();
         let (y, probs) = <burn::backend::Dispatch as AttentionBackend>::fused_attention_dropout(
