@@ -13,6 +13,23 @@ use gpt::{Gpt, GptConfig, GptError};
 
 use crate::cli::DeviceArg;
 
+/// Size burn's CPU thread pool (rayon's global pool, which flex's kernels and gemm use) before
+/// any work starts; `None` keeps one thread per core. Returns the number of threads in use.
+pub fn use_threads(threads: Option<usize>) -> Result<usize, GptError> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(GptError::Config(
+                "--threads must be at least 1 (leave it out for one per core)".into(),
+            ));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| GptError::Config(format!("cannot start {n} threads: {e}")))?;
+    }
+    Ok(rayon::current_num_threads())
+}
+
 /// Run the benchmark and print a table.
 pub fn run(
     preset: &str,
@@ -20,6 +37,7 @@ pub fn run(
     vocab: usize,
     device: Device,
     which: DeviceArg,
+    threads: usize,
 ) -> Result<(), GptError> {
     let cfg = GptConfig::preset(preset, vocab)?;
     let train_cfg = TrainConfig::preset(preset)?;
@@ -58,7 +76,7 @@ pub fn run(
     let without_cache = gen_rate(false)?;
 
     println!(
-        "gpt bench: preset {preset} ({} parameters), device {which:?}",
+        "gpt bench: preset {preset} ({} parameters), device {which:?}, {threads} CPU threads",
         cfg.param_count()
     );
     println!(

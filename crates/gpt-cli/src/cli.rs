@@ -119,6 +119,9 @@ enum Command {
         /// Compute device.
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
+        /// CPU threads for burn's kernels (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
 }
 
@@ -186,7 +189,11 @@ pub fn run(cli: Cli) -> Result<(), GptError> {
             iters,
             vocab,
             device,
-        } => crate::bench::run(&preset, iters, vocab, make_device(device)?, device),
+            threads,
+        } => {
+            let threads = crate::bench::use_threads(threads)?;
+            crate::bench::run(&preset, iters, vocab, make_device(device)?, device, threads)
+        }
     }
 }
 

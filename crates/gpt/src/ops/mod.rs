@@ -5,11 +5,13 @@
 //! implementation with a hand-written backward pass. On any other backend (wgpu) the function
 //! takes the reference path.
 
+pub mod adamw;
 pub mod causal_attention;
 pub mod gelu;
 pub mod layer_norm;
 pub mod self_check;
 
+pub use adamw::{AdamWStep, adamw_update};
 pub use causal_attention::causal_attention;
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;

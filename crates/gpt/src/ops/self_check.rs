@@ -5,7 +5,7 @@
 
 use burn::tensor::{Device, Distribution, Tensor};
 
-use super::{causal_attention, gelu, layer_norm};
+use super::{AdamWStep, adamw, causal_attention, gelu, layer_norm};
 use crate::device::read_f32;
 use crate::error::Result;
 
@@ -99,6 +99,33 @@ pub async fn compare_with_references(device: &Device) -> Result<Vec<Comparison>>
             compare_grad(&mut out, &case, "dqkv", ours.2, theirs.2).await?;
         }
     }
+
+    // One AdamW update of 37 values, a late step, with decay and a clip factor.
+    let vector = |sd| Tensor::<1>::random([37], Distribution::Normal(0.0, sd), device);
+    let (p, g, m) = (vector(0.5), vector(1.0), vector(0.01));
+    let v = vector(0.01).powi_scalar(2);
+    let clip = Tensor::<1>::random([1], Distribution::Uniform(0.2, 1.0), device);
+    let step = AdamWStep {
+        lr: 3e-3,
+        beta1: 0.9,
+        beta2: 0.99,
+        eps: 1e-8,
+        decay: 3e-5,
+        t: 12,
+    };
+    let ours = adamw::adamw_update(
+        p.clone(),
+        g.clone(),
+        m.clone(),
+        v.clone(),
+        clip.clone(),
+        step,
+    );
+    let theirs = adamw::reference(p, g, m, v, clip, step);
+    let case = "adamw_update [37]";
+    compare(&mut out, case, "p", ours.0, theirs.0).await?;
+    compare(&mut out, case, "m", ours.1, theirs.1).await?;
+    compare(&mut out, case, "v", ours.2, theirs.2).await?;
     Ok(out)
 }
 
@@ -158,8 +185,8 @@ mod tests {
     #[test]
     fn every_fused_op_and_gradient_agrees_natively() {
         let report = block_on(compare_with_references(&cpu())).expect("compare");
-        // 2 for GELU, 4 for LayerNorm, 3 for each of 6 attention cases.
-        assert_eq!(report.len(), 2 + 4 + 18);
+        // 2 for GELU, 4 for LayerNorm, 3 for each of 6 attention cases, 3 for AdamW.
+        assert_eq!(report.len(), 2 + 4 + 18 + 3);
         for c in &report {
             assert!(c.passed(), "{c:?}");
         }

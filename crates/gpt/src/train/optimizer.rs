@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
 
+use crate::ops::{self, AdamWStep};
+
 /// Hyper-parameters of AdamW.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdamWSettings {
@@ -221,27 +223,30 @@ impl ModuleMapper for Update<'_> {
         let shape = value.shape();
         let n = shape.num_elements();
         let p = value.inner().reshape([n]);
-        let mut g = grad;
-        if let Some(c) = &self.clip {
-            g = g * c.clone();
-        }
         let prev = self.opt.state.remove(&id).unwrap_or_else(|| Moments {
-            m: g.zeros_like(),
-            v: g.zeros_like(),
+            m: grad.zeros_like(),
+            v: grad.zeros_like(),
         });
-        let m = prev.m.mul_scalar(s.beta1) + g.clone().mul_scalar(1.0 - s.beta1);
-        let v = prev.v.mul_scalar(s.beta2) + g.powi_scalar(2).mul_scalar(1.0 - s.beta2);
-        let bias1 = 1.0 - s.beta1.powi(self.opt.t);
-        let bias2 = 1.0 - s.beta2.powi(self.opt.t);
-        // p <- p (1 - lr wd) - lr * m_hat / (sqrt(v_hat) + eps)
-        let denom = v.clone().div_scalar(bias2).sqrt().add_scalar(s.eps);
-        let update = m.clone().div_scalar(bias1).div(denom).mul_scalar(self.lr);
+        // No clipping is a clip factor of 1.
+        let clip = self
+            .clip
+            .clone()
+            .unwrap_or_else(|| Tensor::ones([1], &grad.device()));
         let decay = if D >= 2 {
             self.lr * s.weight_decay
         } else {
             0.0
         };
-        let p = p.mul_scalar(1.0 - decay) - update;
+        let step = AdamWStep {
+            lr: self.lr,
+            beta1: s.beta1,
+            beta2: s.beta2,
+            eps: s.eps,
+            decay,
+            t: self.opt.t,
+        };
+        // p <- p (1 - lr wd) - lr * m_hat / (sqrt(v_hat) + eps), in one pass where it can be.
+        let (p, m, v) = ops::adamw_update(p, grad, prev.m, prev.v, clip, step);
         self.opt.state.insert(id, Moments { m, v });
         let updated = Tensor::from_inner(p.reshape(shape)).require_grad();
         Param::from_mapped_value(id, updated, mapper)
