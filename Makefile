@@ -52,7 +52,7 @@ setup:
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-	$(PYTHON) -c 'import numpy, safetensors' 2>/dev/null || $(PYTHON) -m pip install --quiet -r bench/requirements-check.txt
+	$(PYTHON) -c 'import numpy, safetensors, tokenizers' 2>/dev/null || $(PYTHON) -m pip install --quiet -r bench/requirements-check.txt
 
 ## Browser tooling, from crates.io / Debian when missing (never a prebuilt binary or browser).
 ## Debug builds of the tools: they install in 50 s each instead of 88 s (wasm-pack) and 119 s
@@ -162,7 +162,8 @@ wasm-check:
 	cargo build -p gpt --target wasm32-unknown-unknown --release --example wasm_size
 	$(PYTHON) bench/wasm_size.py $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/examples/wasm_size.wasm
 
-## A checkpoint written by `gpt train` loads in NumPy with GPT-2's names and gives the same logits.
+## A checkpoint written by `gpt train` loads in NumPy with GPT-2's names and gives the same logits;
+## its Hugging Face folder (`gpt export --hf`) loads in `tokenizers`/`safetensors`/NumPy alike.
 ## The `gpt` binary is built with cargo-test's exact package selection, features and targets, so
 ## the one the tests built is reused: `-p gpt-cli` alone unifies features differently and rebuilt
 ## all of burn in release (about 10 minutes on a cold CI run), and without `--all-targets` the
@@ -172,6 +173,12 @@ export-check:
 	$(GPT) train --corpus crates/gpt/tests/fixtures/tutorial.txt --preset tiny --iters 30 --eval-interval 0 \
 		--out $(CARGO_TARGET_DIR)/export-check.safetensors
 	$(PYTHON) bench/check_export.py $(CARGO_TARGET_DIR)/export-check.safetensors "The causal mask hides the future" $(GPT)
+	$(GPT) train --corpus crates/gpt/tests/fixtures/tutorial.txt --preset tiny --iters 30 --eval-interval 0 \
+		--tokenizer bpe --vocab-size 400 --out $(CARGO_TARGET_DIR)/export-check-bpe.safetensors
+	$(PYTHON) bench/check_hf.py $(GPT) $(CARGO_TARGET_DIR)/export-check.safetensors $(CARGO_TARGET_DIR)/hf-char \
+		"The causal mask hides the future" "the model reads the tokens"
+	$(PYTHON) bench/check_hf.py $(GPT) $(CARGO_TARGET_DIR)/export-check-bpe.safetensors $(CARGO_TARGET_DIR)/hf-bpe \
+		"The causal mask hides the future." "$$(cat bench/mixed-text.txt)" "私は学生です 🙂"
 
 ## Training speed beside PyTorch (needs `pip install torch numpy`).
 bench:

@@ -105,6 +105,25 @@ enum Command {
         #[arg(long)]
         text: String,
     },
+    /// Write a saved model as a Hugging Face model folder (config.json, model.safetensors,
+    /// tokenizer.json, ...) that `GPT2LMHeadModel.from_pretrained` loads.
+    Export {
+        /// A checkpoint written by `gpt train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// The folder to write (created if missing; files of the same names are replaced).
+        #[arg(long)]
+        hf: PathBuf,
+    },
+    /// Print the token ids of a text under a saved model's tokenizer, as JSON.
+    Tokenize {
+        /// A checkpoint written by `gpt train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// The text to tokenize.
+        #[arg(long)]
+        text: String,
+    },
     /// Measure training and generation speed of a preset (prints a table).
     Bench {
         /// Model size: tiny, baby or small.
@@ -184,6 +203,15 @@ pub fn run(cli: Cli) -> Result<(), GptError> {
             generate(&model, &prompt, tokens, options, make_device(device)?)
         }
         Command::Logits { model, text } => logits(&model, &text),
+        Command::Export { model, hf } => export_hf(&model, &hf),
+        Command::Tokenize { model, text } => {
+            let ids = load(&model, &gpt::device::cpu())?
+                .tokenizer
+                .encode_ids(&text)?;
+            let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+            println!("{{\"ids\":[{}]}}", ids.join(","));
+            Ok(())
+        }
         Command::Bench {
             preset,
             iters,
@@ -316,6 +344,20 @@ fn load(path: &PathBuf, device: &Device) -> Result<checkpoint::Checkpoint, GptEr
     let bytes = std::fs::read(path)
         .map_err(|e| GptError::Checkpoint(format!("cannot read {}: {e}", path.display())))?;
     checkpoint::load(&bytes, device)
+}
+
+fn export_hf(path: &PathBuf, dir: &PathBuf) -> Result<(), GptError> {
+    let ckpt = load(path, &gpt::device::cpu())?;
+    let files = block_on(gpt::huggingface::export(&ckpt.model, &ckpt.tokenizer))?;
+    let fail =
+        |e: std::io::Error| GptError::Export(format!("cannot write to {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    for file in &files {
+        std::fs::write(dir.join(&file.name), &file.bytes).map_err(fail)?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    println!("wrote {} to {}", names.join(", "), dir.display());
+    Ok(())
 }
 
 fn logits(path: &PathBuf, text: &str) -> Result<(), GptError> {

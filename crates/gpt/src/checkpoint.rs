@@ -51,28 +51,15 @@ pub(crate) async fn save_with(
     extra: Vec<Extra>,
     meta: Vec<(String, String)>,
 ) -> Result<Vec<u8>> {
-    let mut names = Vec::new();
-    let mut buffers = Vec::new();
     let params = model
         .named_params()
         .into_iter()
         .map(|p| (p.name, p.shape, p.values));
     let extra = extra.into_iter().map(|e| (e.name, e.shape, e.values));
+    let mut tensors = Vec::new();
     for (name, shape, values) in params.chain(extra) {
-        let values = read_f32(values).await?;
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        names.push((name, shape));
-        buffers.push(bytes);
+        tensors.push((name, shape, read_f32(values).await?));
     }
-    let views = names
-        .iter()
-        .zip(&buffers)
-        .map(|((name, shape), bytes)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map(|view| (name.clone(), view))
-                .map_err(|e| GptError::Checkpoint(format!("cannot describe tensor {name}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
     let config = serde_json::to_string(model.config())
         .map_err(|e| GptError::Checkpoint(format!("cannot write the config: {e}")))?;
     let mut metadata = HashMap::from([
@@ -82,6 +69,28 @@ pub(crate) async fn save_with(
         ("step".to_string(), step.to_string()),
     ]);
     metadata.extend(meta);
+    safetensors_bytes(&tensors, metadata)
+}
+
+/// Named f32 tensors (name, shape, row-major values) and the header's metadata as a
+/// safetensors file.
+pub(crate) fn safetensors_bytes(
+    tensors: &[(String, Vec<usize>, Vec<f32>)],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let buffers: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, values)| values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let views = tensors
+        .iter()
+        .zip(&buffers)
+        .map(|((name, shape, _), bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| GptError::Checkpoint(format!("cannot describe tensor {name}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
     safetensors::serialize(views, Some(metadata))
         .map_err(|e| GptError::Checkpoint(format!("cannot serialise the weights: {e}")))
 }

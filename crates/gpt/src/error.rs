@@ -41,6 +41,10 @@ pub enum GptError {
     /// A checkpoint file that cannot be read.
     #[error("cannot load checkpoint: {0}")]
     Checkpoint(String),
+    /// A model that a Hugging Face `GPT2LMHeadModel` cannot express, or files that cannot be
+    /// written for it.
+    #[error("cannot export for Hugging Face: {0}")]
+    Export(String),
     /// The compute device failed (for example a lost GPU or a failed read-back).
     #[error("device error: {0}")]
     Device(String),

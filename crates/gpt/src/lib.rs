@@ -15,6 +15,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod generate;
+pub mod huggingface;
 pub mod model;
 pub mod ops;
 pub mod rng;

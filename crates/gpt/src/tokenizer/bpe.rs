@@ -83,7 +83,7 @@ impl BpeTokenizer {
     /// Build the tokenizer from its merge list, checking it is consistent:
     /// each merge may only combine tokens that already exist before it
     /// (bytes or earlier merges), and no pair may be merged twice.
-    fn from_merges(merges: Vec<Pair>) -> Result<Self, String> {
+    pub(super) fn from_merges(merges: Vec<Pair>) -> Result<Self, String> {
         if BYTE_TOKENS + merges.len() > MAX_VOCAB_SIZE {
             return Err(format!(
                 "{} merges give a vocabulary larger than the maximum of {MAX_VOCAB_SIZE}",

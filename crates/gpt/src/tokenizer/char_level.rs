@@ -72,6 +72,14 @@ impl TryFrom<CharTokenizerJson> for CharTokenizer {
 }
 
 impl CharTokenizer {
+    /// A tokenizer for exactly these characters, id = position (which must be sorted order).
+    pub(super) fn from_chars(chars: Vec<char>) -> Result<Self, String> {
+        CharTokenizerJson {
+            vocab: chars.into_iter().collect(),
+        }
+        .try_into()
+    }
+
     /// Learn the vocabulary: the distinct characters of `corpus`, sorted.
     pub fn train(corpus: &str) -> Result<Self, TokenizerError> {
         if corpus.is_empty() {

@@ -26,10 +26,12 @@
 
 mod bpe;
 mod char_level;
+mod hf;
 mod pretokenize;
 
 pub use bpe::BpeTokenizer;
 pub use char_level::CharTokenizer;
+pub use hf::{SPLIT_PATTERN, byte_to_char};
 
 use std::ops::Range;
 
