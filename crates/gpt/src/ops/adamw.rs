@@ -46,12 +46,14 @@ pub fn adamw_update(
     if !super::on_flex(&p) {
         return reference(p, g, m, v, clip, step);
     }
+    // An update is never differentiated: the kernel exists for flex itself, so tensors of an
+    // autodiff device come off it first (a no-op for the optimizer's, which already are).
     let (p, m, v) = <burn::backend::Dispatch as AdamWBackend>::fused_adamw(
-        p.into_dispatch(),
-        g.into_dispatch(),
-        m.into_dispatch(),
-        v.into_dispatch(),
-        clip.into_dispatch(),
+        p.inner().into_dispatch(),
+        g.inner().into_dispatch(),
+        m.inner().into_dispatch(),
+        v.inner().into_dispatch(),
+        clip.inner().into_dispatch(),
         step.lr,
         step.beta1,
         step.beta2,

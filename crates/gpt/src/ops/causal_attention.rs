@@ -504,9 +504,11 @@ mod tests {
         let device = cpu();
         // (B, T, heads, head width, input spread): T = 1, T odd, one head, many heads, head
         // widths that no vector width divides, and scores in the thousands, where an
-        // unstabilised softmax would overflow. There each score carries ~1e-4 of f32 rounding
-        // (either side's), which exp turns into relative differences of the weights: the
-        // tolerance follows.
+        // unstabilised softmax would overflow. There each score (~1e3) carries ~1e-4 of f32
+        // rounding (either side's), which exp turns into relative differences of the weights,
+        // and the backward pass multiplies them by keys and values of ~30: random draws gave
+        // differences up to 2.4e-4 of the largest gradient, so that case gets 1e-3. It exists
+        // to catch overflow, which gives inf or NaN, far outside any tolerance.
         let cases = [
             (1, 1, 1, 4, 1.0),
             (2, 7, 1, 5, 1.0),
@@ -526,7 +528,7 @@ mod tests {
                 for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
                     let scale = reference[k].iter().fold(1.0f32, |m, v| m.max(v.abs()));
                     let d = max_diff(&ours[k], &reference[k]);
-                    let tol = if spread > 1.0 { 2e-4 } else { 2e-5 };
+                    let tol = if spread > 1.0 { 1e-3 } else { 2e-5 };
                     assert!(
                         d <= tol * scale,
                         "{what} of B={b} T={t} H={h} hd={hd} causal={causal} spread={spread}: \
