@@ -54,12 +54,7 @@ pub fn adamw_update(
         m.inner().into_dispatch(),
         v.inner().into_dispatch(),
         clip.inner().into_dispatch(),
-        step.lr,
-        step.beta1,
-        step.beta2,
-        step.eps,
-        step.decay,
-        step.t,
+        step,
     );
     (
         Tensor::from_dispatch(p),
@@ -95,19 +90,13 @@ pub fn reference(
 #[backend_extension(Flex)]
 pub trait AdamWBackend: Backend {
     /// One AdamW update; see [`reference`] for the formula.
-    #[allow(clippy::too_many_arguments)]
     fn fused_adamw(
         p: FloatTensor<Self>,
         g: FloatTensor<Self>,
         m: FloatTensor<Self>,
         v: FloatTensor<Self>,
         clip: FloatTensor<Self>,
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        decay: f64,
-        t: i32,
+        step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
@@ -118,13 +107,16 @@ impl AdamWBackend for Flex {
         m: FloatTensor<Self>,
         v: FloatTensor<Self>,
         clip: FloatTensor<Self>,
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        decay: f64,
-        t: i32,
+        step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let AdamWStep {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            decay,
+            t,
+        } = step;
         let shape = p.layout().shape().clone();
         let (ps, gs, ms, vs) = (f32s(&p), f32s(&g), f32s(&m), f32s(&v));
         let clip = f32s(&clip).first().copied().unwrap_or(1.0);

@@ -227,11 +227,11 @@ impl ModuleMapper for Update<'_> {
             m: grad.zeros_like(),
             v: grad.zeros_like(),
         });
-        // No clipping is a clip factor of 1.
+        // No clipping is a clip factor of 1, made once per step (on a GPU, one upload).
         let clip = self
             .clip
-            .clone()
-            .unwrap_or_else(|| Tensor::ones([1], &grad.device()));
+            .get_or_insert_with(|| Tensor::ones([1], &grad.device()))
+            .clone();
         let decay = if D >= 2 {
             self.lr * s.weight_decay
         } else {
