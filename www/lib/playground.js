@@ -10,12 +10,18 @@ import { History } from './history.js';
 import { deleteRun, getRun, putRun } from './store.js';
 import { findView, stylesheets, VIEWS } from '../panels/index.js';
 import { errorBox } from './alerts.js';
+import { zip } from './zip.js';
 
 export { CORPORA, DEFAULTS, VIEWS, liveWorkers, readState, readTextFile };
 
 const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers'];
 /** Largest model file `load` reads (the small preset's checkpoint is about 11 MB). */
 export const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** Largest Hugging Face folder `importHf` reads: GPT-2 small (124M parameters, 548 MB in f32)
+ *  fits, with room for its copies in a tab's 4 GiB of WebAssembly memory. */
+export const MAX_HF_BYTES = 1024 * 1024 * 1024;
+/** The files of a Hugging Face GPT-2 folder that `importHf` reads. */
+export const HF_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'merges.txt'];
 // What a model is built from: a change to any of these needs a new model.
 const BUILD_KEYS = ['text', 'preset', 'tokenizer', 'device'];
 let mounts = 0; // numbers panel mounts, so each one's worker sessions get their own names
@@ -161,7 +167,7 @@ export class Playground extends EventTarget {
   }
   /** True when Train would continue the current model rather than build a new one. */
   get canTrainMore() {
-    return !!this.#info && this.#info.step > 0 && this.#sameBuild();
+    return !!this.#info && (this.#info.step > 0 || !!this.#origin?.huggingFace) && this.#sameBuild();
   }
   /** Figures of the current run for display: step, target, tokens/s, ETA, mean first/last losses. */
   get stats() {
@@ -933,6 +939,53 @@ export class Playground extends EventTarget {
     }
   }
 
+  /** The model as a Hugging Face GPT-2 folder in one zip (config.json, model.safetensors,
+   *  tokenizer.json, ...: what `GPT2LMHeadModel.from_pretrained` reads): `{bytes, filename, files}`. */
+  async exportHf() {
+    if (!this.#info) throw new Error('no model yet: press Train (or load a saved model) first');
+    const { files } = await this.call('exportHf');
+    const folder = `gpt-${this.#info.preset}-step${this.#info.step}`;
+    const bytes = zip(files.map((f) => ({ name: `${folder}/${f.name}`, bytes: f.bytes })));
+    return { bytes, filename: `${folder}-transformers.zip`, files: files.map((f) => f.name) };
+  }
+
+  /** Reads a Hugging Face GPT-2 folder (`files`: File objects or `{name, bytes}`, e.g. a folder's
+   *  files or a multiple file choice; names may include folders) in place of the current model,
+   *  which is kept if the files cannot be read. */
+  async importHf(files) {
+    const list = [...files];
+    const base = (f) => f.name.split(/[\\/]/).pop();
+    const label = list.length === 1 ? base(list[0]) : `${list.length} files`;
+    try {
+      const wanted = list.filter((f) => HF_FILES.includes(base(f)));
+      if (!wanted.some((f) => base(f) === 'config.json')) {
+        throw new Error(`there is no config.json among ${list.map(base).join(', ') || 'them'}: choose the folder's config.json, model.safetensors and tokenizer files together`);
+      }
+      const size = wanted.reduce((n, f) => n + (f.size ?? f.bytes?.byteLength ?? 0), 0);
+      if (size > MAX_HF_BYTES) {
+        throw new Error(`the files are ${(size / 1e6).toFixed(0)} MB; the playground reads Hugging Face folders up to ${MAX_HF_BYTES / 1024 ** 3} GiB (GPT-2 small is 0.55 GB)`);
+      }
+      const read = await Promise.all(wanted.map(async (f) => {
+        const bytes = f instanceof Blob ? await f.arrayBuffer()
+          : ArrayBuffer.isView(f.bytes) ? f.bytes.slice().buffer : f.bytes.slice(0);
+        return { name: base(f), bytes };
+      }));
+      const options = { device: this.#device.device, corpus: this.#text, preset: this.#settings.preset };
+      const info = await this.call('importHf', { files: read, options }, null, read.map((f) => f.bytes));
+      this.#paused = false;
+      this.#adopt(info, { ...this.#build(), preset: info.preset }, { kind: 'loaded', file: label, huggingFace: true });
+      await this.#refreshCopy();
+      this.#setStatus('done');
+      this.#emit('trained', info);
+      return info;
+    } catch (err) {
+      const message = `Could not import ${label}: ${err.message}. The current model is kept.`;
+      this.#error(message, { action: 'load' });
+      this.#setStatus('error');
+      throw new Error(message);
+    }
+  }
+
   // ---------- generation ----------
   /**
    * Generates up to `maxTokens` tokens after `prompt` with the reader's model, calling
@@ -1031,7 +1084,7 @@ export class Playground extends EventTarget {
         const f = { ...fields };
         if ('session' in f) f.session = own(f.session);
         if (type === 'fork' && f.from) f.from = own(f.from);
-        if (['init', 'fork', 'load'].includes(type) && f.session && f.session !== 'main') sessions.add(f.session);
+        if (['init', 'fork', 'load', 'importHf'].includes(type) && f.session && f.session !== 'main') sessions.add(f.session);
         if (type === 'drop') sessions.delete(f.session);
         return pg.#route(type, f, onEvent, transfer);
       },

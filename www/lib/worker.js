@@ -69,7 +69,7 @@ const sessionName = (m) => m.session ?? 'main';
 const copies = new Set(); // names of sessions whose reads go to their copy
 const copyName = (name) => `${name}@cpu`;
 const READS = new Set(['generate', 'sampling', 'inspect', 'embeddings', 'tokenize']);
-const CHANGES = new Set(['init', 'load', 'resume', 'train', 'apply', 'ringStep', 'finetune', 'drop']);
+const CHANGES = new Set(['init', 'load', 'importHf', 'resume', 'train', 'apply', 'ringStep', 'finetune', 'drop']);
 function dropCopy(name) {
   copies.delete(name);
   return scheduler.drop(copyName(name));
@@ -328,6 +328,12 @@ const handlers = {
     const { Session } = await packageFor(m.options?.device);
     return replace(m, () => Session.load(new Uint8Array(m.bytes), m.options ?? {}));
   },
+  // A Hugging Face GPT-2 folder's files ({name, bytes: ArrayBuffer}[]) as a new session.
+  importHf: async (_, m) => {
+    const { Session } = await packageFor(m.options?.device);
+    const files = m.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) }));
+    return replace(m, () => Session.importHf(files, m.options ?? {}));
+  },
   // A training run (model, optimizer, samplers) saved by `snapshot`, continued exactly.
   resume: async (_, m) => {
     const { Session } = await packageFor(m.options?.device);
@@ -425,6 +431,7 @@ const handlers = {
   }),
   referenceModels: () => loaded.cpu.referenceModels(),
   save: async (_, m) => ({ bytes: await on(m, (s) => s.save()) }),
+  exportHf: async (_, m) => ({ files: await on(m, (s) => s.exportHf()) }),
   // Answered at once (not queued): the sessions that exist, the WebAssembly memory and the
   // tokenizers kept (for the page's long-use checks).
   sessions: () => ({
@@ -469,7 +476,8 @@ onmessage = async (event) => {
   }
   try {
     const value = await handler(msg.id, msg);
-    const transfer = value?.bytes ? [value.bytes.buffer] : value?.gradients ? [value.gradients.buffer] : [];
+    const transfer = value?.bytes ? [value.bytes.buffer] : value?.gradients ? [value.gradients.buffer]
+      : value?.files ? value.files.map((f) => f.bytes.buffer) : [];
     send({ id: msg.id, type: 'result', value }, transfer);
   } catch (err) {
     send({ id: msg.id, type: 'error', ...describe(err), ...(err.code ? { code: err.code } : {}) });

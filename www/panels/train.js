@@ -59,6 +59,13 @@ export function showStats(pg, element) {
     valLoss: String(Number.isFinite(s.valLoss) ? s.valLoss : ''),
   });
   if (!pg.info) return 'Not trained yet.';
+  if (pg.origin?.huggingFace && !pg.history.train.count) {
+    const { config, paramCount, vocabSize, trainable, untrainable } = pg.info;
+    const act = config.activation === 'gelu_new' ? ", GPT-2's tanh GELU" : '';
+    return `Imported a Hugging Face GPT-2 (${pg.origin.file}): ${config.n_layer} layers × ${config.n_embd} wide, `
+      + `${config.n_head} heads, context ${config.block_size}, ${vocabSize.toLocaleString()} tokens, `
+      + `${paramCount.toLocaleString()} parameters${act}. ${trainable ? 'Train more to fine-tune it on the corpus.' : `It cannot train here: ${untrainable}.`}`;
+  }
   if (pg.origin?.kind === 'loaded' && !pg.history.train.count) return `Loaded a model trained for ${s.step} steps.`;
   if (!pg.history.train.count) return 'Step 0: untrained (the generator produces noise).';
   const ending = run.reason ? ` · ${run.reason}` : '';
@@ -77,7 +84,10 @@ export function mount(root, ctx) {
   const b = trainButtons(pg, steps, signal);
   const reset = h('button', { dataset: { action: 'reset' }, disabled: true, title: 'Forget the model and start over' }, 'New model');
   const save = h('button', { dataset: { action: 'save' }, disabled: true }, 'Save model');
-  const load = h('input', { type: 'file', accept: '.safetensors', dataset: { role: 'load' } });
+  const exportHf = h('button', { dataset: { action: 'export-hf' }, disabled: true, title: 'A zip of the Hugging Face folder (config.json, model.safetensors, tokenizer.json) that GPT2LMHeadModel.from_pretrained reads' }, 'Download for transformers');
+  // One .safetensors saved here, or a Hugging Face GPT-2 folder's files chosen together (or
+  // dropped on the card, folder and all).
+  const load = h('input', { type: 'file', multiple: true, accept: '.safetensors,.json,.txt', dataset: { role: 'load' } });
   const progress = h('progress', { max: '1', value: '0', dataset: { role: 'progress' }, 'aria-label': 'Training progress' });
   const stats = h('p', { class: 'stats', dataset: { role: 'train-stats' } }, 'Not trained yet.');
   const canvas = h('canvas', { class: 'chart', dataset: { role: 'loss-chart' }, role: 'img', 'aria-label': 'Training and validation loss per step' });
@@ -89,11 +99,12 @@ export function mount(root, ctx) {
   const resume = h('button', { dataset: { action: 'resume' }, hidden: true }, 'Resume it');
   const forget = h('button', { dataset: { action: 'forget-saved' } }, 'Forget saved model');
   const saved = h('p', { class: 'hint train-saved', hidden: true }, savedText, ' ', resume, ' ', forget);
-  const loadLabel = h('label', { class: 'file small', hidden: hide.has('save') }, 'Load model ', load);
+  const loadLabel = h('label', { class: 'file small', hidden: hide.has('save'), title: 'A model saved here (.safetensors), or a Hugging Face GPT-2 folder: its config.json, model.safetensors and tokenizer.json (or vocab.json + merges.txt) together; you can also drop the folder on this card' }, 'Load model ', load);
   save.hidden = hide.has('save');
+  exportHf.hidden = hide.has('save');
   canvas.hidden = hide.has('chart');
   legend.hidden = hide.has('chart');
-  root.append(note, saved, h('div', { class: 'row buttons' }, stepsLabel, b.train, b.pause, b.stop, reset, save, loadLabel), progress, stats, canvas, legend, summary);
+  root.append(note, saved, h('div', { class: 'row buttons' }, stepsLabel, b.train, b.pause, b.stop, reset, save, exportHf, loadLabel), progress, stats, canvas, legend, summary);
 
   const chart = new LossChart(canvas, { signal, summary });
   let frame = 0;
@@ -119,6 +130,7 @@ export function mount(root, ctx) {
     b.refresh();
     reset.disabled = !pg.info || pg.training;
     save.disabled = !pg.info || pg.training;
+    exportHf.disabled = !pg.info || pg.training;
   }
   function showDevice() {
     const d = pg.device;
@@ -143,11 +155,43 @@ export function mount(root, ctx) {
       pg.reportError(err.message);
     }
   });
+  exportHf.addEventListener('click', async () => {
+    try {
+      const { bytes, filename } = await pg.exportHf();
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/zip' }));
+      h('a', { href: url, download: filename }).click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      pg.reportError(err.message);
+    }
+  });
+  /** One checkpoint file loads as before; several files (or a Hugging Face file) are a folder. */
+  const open = (files) => {
+    if (!files.length) return;
+    const single = files.length === 1 && files[0].name.endsWith('.safetensors') && files[0].name !== 'model.safetensors';
+    (single ? pg.load(files[0]) : pg.importHf(files)).catch(() => {});
+  };
   load.addEventListener('change', () => {
-    const file = load.files[0];
-    if (file) pg.load(file).catch(() => {});
+    open([...load.files]);
     load.value = '';
   });
+  // Dropped files, or a dropped folder (read through the entries API, one level deep).
+  root.addEventListener('dragover', (e) => { if (!hide.has('save')) e.preventDefault(); }, { signal });
+  root.addEventListener('drop', async (e) => {
+    if (hide.has('save')) return;
+    e.preventDefault();
+    const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+    const fileOf = (entry) => new Promise((ok, fail) => entry.file(ok, fail));
+    const files = [];
+    for (const entry of entries) {
+      if (entry.isFile) files.push(await fileOf(entry));
+      else if (entry.isDirectory) {
+        const children = await new Promise((ok, fail) => entry.createReader().readEntries(ok, fail));
+        for (const child of children) if (child.isFile) files.push(await fileOf(child));
+      }
+    }
+    open(files.length ? files : [...e.dataTransfer.files]);
+  }, { signal });
   const when = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   async function showSaved(detail) {
     if (!pg.autosave) return;

@@ -70,7 +70,7 @@ enum Command {
     },
     /// Continue a prompt with a saved model.
     Generate {
-        /// A checkpoint written by `gpt train`.
+        /// A checkpoint written by `gpt train`, or a Hugging Face GPT-2 folder.
         #[arg(long)]
         model: PathBuf,
         /// The text to continue.
@@ -98,7 +98,7 @@ enum Command {
     /// Print the model's next-token logits at every position of a text, as JSON (for checks
     /// against other implementations, e.g. `bench/check_export.py`).
     Logits {
-        /// A checkpoint written by `gpt train`.
+        /// A checkpoint written by `gpt train`, or a Hugging Face GPT-2 folder.
         #[arg(long)]
         model: PathBuf,
         /// The text to score.
@@ -108,7 +108,7 @@ enum Command {
     /// Write a saved model as a Hugging Face model folder (config.json, model.safetensors,
     /// tokenizer.json, ...) that `GPT2LMHeadModel.from_pretrained` loads.
     Export {
-        /// A checkpoint written by `gpt train`.
+        /// A checkpoint written by `gpt train`, or a Hugging Face GPT-2 folder.
         #[arg(long)]
         model: PathBuf,
         /// The folder to write (created if missing; files of the same names are replaced).
@@ -117,12 +117,26 @@ enum Command {
     },
     /// Print the token ids of a text under a saved model's tokenizer, as JSON.
     Tokenize {
-        /// A checkpoint written by `gpt train`.
+        /// A checkpoint written by `gpt train`, a Hugging Face folder (its tokenizer.json, or
+        /// vocab.json + merges.txt), or a tokenizer.json.
         #[arg(long)]
         model: PathBuf,
         /// The text to tokenize.
+        #[arg(long, required_unless_present = "file", conflicts_with = "file")]
+        text: Option<String>,
+        /// A UTF-8 file to tokenize instead of --text.
         #[arg(long)]
-        text: String,
+        file: Option<PathBuf>,
+    },
+    /// Read a Hugging Face GPT-2 folder (config.json, model.safetensors, tokenizer.json or
+    /// vocab.json + merges.txt) and save it as this playground's checkpoint.
+    Import {
+        /// The folder.
+        #[arg(long)]
+        hf: PathBuf,
+        /// Where to write the checkpoint (safetensors).
+        #[arg(long, default_value = "model.safetensors")]
+        out: PathBuf,
     },
     /// Measure training and generation speed of a preset (prints a table).
     Bench {
@@ -204,10 +218,32 @@ pub fn run(cli: Cli) -> Result<(), GptError> {
         }
         Command::Logits { model, text } => logits(&model, &text),
         Command::Export { model, hf } => export_hf(&model, &hf),
-        Command::Tokenize { model, text } => {
-            let ids = load(&model, &gpt::device::cpu())?
-                .tokenizer
-                .encode_ids(&text)?;
+        Command::Import { hf, out } => {
+            let ckpt = load(&hf, &gpt::device::cpu())?;
+            let bytes = block_on(checkpoint::save(&ckpt.model, &ckpt.tokenizer, 0))?;
+            std::fs::write(&out, bytes).map_err(|e| {
+                GptError::Checkpoint(format!("cannot write {}: {e}", out.display()))
+            })?;
+            let config = ckpt.model.config();
+            println!(
+                "saved {}: {} layers x {} wide, {} heads, context {}, {} tokens ({} parameters)",
+                out.display(),
+                config.n_layer,
+                config.n_embd,
+                config.n_head,
+                config.block_size,
+                config.vocab_size,
+                config.param_count()
+            );
+            Ok(())
+        }
+        Command::Tokenize { model, text, file } => {
+            let text = match (text, file) {
+                (Some(text), _) => text,
+                (None, Some(file)) => read_text(&file)?,
+                (None, None) => String::new(),
+            };
+            let ids = load_tokenizer(&model)?.encode_ids(&text)?;
             let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
             println!("{{\"ids\":[{}]}}", ids.join(","));
             Ok(())
@@ -340,10 +376,61 @@ fn train(
     Ok(())
 }
 
+/// A checkpoint file, or a Hugging Face GPT-2 folder (read as a model at step 0).
 fn load(path: &PathBuf, device: &Device) -> Result<checkpoint::Checkpoint, GptError> {
+    if path.is_dir() {
+        let (model, tokenizer) = gpt::huggingface::import(&read_folder(path)?, device)?;
+        return Ok(checkpoint::Checkpoint {
+            model,
+            tokenizer,
+            step: 0,
+        });
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| GptError::Checkpoint(format!("cannot read {}: {e}", path.display())))?;
     checkpoint::load(&bytes, device)
+}
+
+/// The files of a Hugging Face folder that an import reads (and `pytorch_model.bin`'s name, so
+/// the error can mention it).
+fn read_folder(dir: &std::path::Path) -> Result<Vec<gpt::huggingface::File>, GptError> {
+    const NAMES: [&str; 6] = [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "vocab.json",
+        "merges.txt",
+        "pytorch_model.bin",
+    ];
+    let mut files = Vec::new();
+    for name in NAMES {
+        let path = dir.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = if name == "pytorch_model.bin" {
+            Vec::new()
+        } else {
+            std::fs::read(&path)
+                .map_err(|e| GptError::Import(format!("cannot read {}: {e}", path.display())))?
+        };
+        files.push(gpt::huggingface::File {
+            name: name.into(),
+            bytes,
+        });
+    }
+    Ok(files)
+}
+
+/// The tokenizer of a checkpoint, of a Hugging Face folder, or of a tokenizer.json.
+fn load_tokenizer(path: &PathBuf) -> Result<Tokenizer, GptError> {
+    if path.is_dir() {
+        return gpt::huggingface::tokenizer_from_files(&read_folder(path)?);
+    }
+    if path.extension().is_some_and(|e| e == "json") {
+        return Ok(Tokenizer::from_hf_json(&read_text(path)?)?);
+    }
+    Ok(load(path, &gpt::device::cpu())?.tokenizer)
 }
 
 fn export_hf(path: &PathBuf, dir: &PathBuf) -> Result<(), GptError> {

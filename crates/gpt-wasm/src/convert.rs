@@ -36,6 +36,47 @@ pub fn from_js<T: serde::de::DeserializeOwned + Default>(
     serde_json::from_str(&json).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
 }
 
+/// Files from JS: an array of `{name: string, bytes: Uint8Array | ArrayBuffer}`.
+pub fn files_from_js(value: &JsValue) -> Result<Vec<gpt::huggingface::File>, JsError> {
+    let bad = || JsError::new("invalid files: expected an array of {name, bytes} objects");
+    let array = value.dyn_ref::<js_sys::Array>().ok_or_else(bad)?;
+    let mut files = Vec::with_capacity(array.length() as usize);
+    for item in array.iter() {
+        let name = js_sys::Reflect::get(&item, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .ok_or_else(bad)?;
+        let bytes = js_sys::Reflect::get(&item, &"bytes".into()).map_err(|_| bad())?;
+        let bytes = if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
+            js_sys::Uint8Array::new(&bytes).to_vec()
+        } else {
+            bytes
+                .dyn_into::<js_sys::Uint8Array>()
+                .map_err(|_| bad())?
+                .to_vec()
+        };
+        files.push(gpt::huggingface::File { name, bytes });
+    }
+    Ok(files)
+}
+
+/// Files to JS: an array of `{name: string, bytes: Uint8Array}`.
+pub fn files_to_js(files: &[gpt::huggingface::File]) -> JsValue {
+    let array = js_sys::Array::new();
+    for file in files {
+        let item = js_sys::Object::new();
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&item, &"name".into(), &file.name.as_str().into());
+        let _ = js_sys::Reflect::set(
+            &item,
+            &"bytes".into(),
+            &js_sys::Uint8Array::from(file.bytes.as_slice()),
+        );
+        array.push(&item);
+    }
+    array.into()
+}
+
 /// Convert byte offsets in `text` to UTF-16 code-unit offsets (what JS string indices count).
 ///
 /// `byte_offsets` must be sorted ascending; an offset inside a multi-byte character (a byte-level

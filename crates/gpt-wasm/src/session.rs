@@ -36,6 +36,11 @@ struct SessionMeta {
     val_fraction: f32,
 }
 
+/// The largest model a session trains (fine-tunes): weights, gradients and AdamW's two moments
+/// are 16 bytes per parameter, 0.8 GB here, plus activations, within a tab's 4 GiB of wasm32
+/// memory. GPT-2 small (124M) is over it: it loads to generate and be inspected.
+const MAX_TRAINABLE_PARAMS: u64 = 50_000_000;
+
 /// Metadata key of [`SessionMeta`] in a saved run.
 const SESSION_META: &str = "session";
 
@@ -232,48 +237,41 @@ impl Session {
     ) -> Result<Session, JsError> {
         crate::init_once();
         let options: SessionOptions = from_js(options, "session options")?;
-        let r = options.resolve().map_err(js_error)?;
         let device: Device = autodiff_device(options.device).await.map_err(js_error)?;
         let loaded = checkpoint::load(&bytes, &device).map_err(js_error)?;
-        // Training can continue only on a corpus the checkpoint's tokenizer can encode; the
-        // model loads either way, and `train` then says why it cannot.
-        let weights = if options.corpus.trim().is_empty() {
-            Weights::Frozen {
-                model: loaded.model,
-                step: loaded.step,
-                why: "this model was loaded without a corpus to train on".into(),
-            }
-        } else {
-            let block = loaded.model.config().block_size;
-            let attempt = loaded
-                .tokenizer
-                .encode_ids(&options.corpus)
-                .map_err(GptError::from)
-                .and_then(|ids| Dataset::new(ids, block, r.val_fraction))
-                .and_then(|data| {
-                    let train = options.training.train_config(&r.preset, r.seed)?;
-                    Trainer::new(loaded.model.clone(), data, train)
-                });
-            match attempt {
-                Ok(mut t) => {
-                    t.set_step(loaded.step);
-                    Weights::Training(t)
-                }
-                Err(e) => Weights::Frozen {
-                    model: loaded.model,
-                    step: loaded.step,
-                    why: format!("the loaded model cannot train on the chosen corpus ({e})"),
-                },
-            }
+        Self::adopt(loaded, &options)
+    }
+
+    /// Build a session from a Hugging Face GPT-2 folder's files (`config.json`,
+    /// `model.safetensors`, and `tokenizer.json` or `vocab.json` + `merges.txt`; other files are
+    /// ignored), as `load` does from a checkpoint: training continues on `options.corpus` when
+    /// the tokenizer can encode it.
+    #[wasm_bindgen(js_name = importHf, unchecked_return_type = "Session")]
+    pub async fn import_hf(
+        #[wasm_bindgen(unchecked_param_type = "HfFile[]")] files: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+    ) -> Result<Session, JsError> {
+        crate::init_once();
+        let options: SessionOptions = from_js(options, "session options")?;
+        let files = crate::convert::files_from_js(&files)?;
+        let device: Device = autodiff_device(options.device).await.map_err(js_error)?;
+        let (model, tokenizer) = gpt::huggingface::import(&files, &device).map_err(js_error)?;
+        let loaded = checkpoint::Checkpoint {
+            model,
+            tokenizer,
+            step: 0,
         };
-        Ok(Session {
-            backend: options.device,
-            preset: r.preset,
-            tokenizer: loaded.tokenizer,
-            weights,
-            generation: None,
-            val_fraction: r.val_fraction,
-        })
+        Self::adopt(loaded, &options)
+    }
+
+    /// The model as a Hugging Face GPT-2 folder: `config.json`, `model.safetensors`,
+    /// `tokenizer.json`, ... (what `GPT2LMHeadModel.from_pretrained` reads).
+    #[wasm_bindgen(js_name = exportHf, unchecked_return_type = "HfFile[]")]
+    pub async fn export_hf(&self) -> Result<JsValue, JsError> {
+        let files = gpt::huggingface::export(self.weights.model(), &self.tokenizer)
+            .await
+            .map_err(js_error)?;
+        Ok(crate::convert::files_to_js(&files))
     }
 
     /// Rebuild a training run from `snapshot()`'s bytes, on `options.device`, continuing on
@@ -560,6 +558,66 @@ impl Session {
         gpt::train::state::save(trainer, &self.tokenizer, vec![(SESSION_META.into(), meta)])
             .await
             .map_err(js_error)
+    }
+}
+
+impl Session {
+    /// A session around a loaded model: trainable on `options.corpus` when its tokenizer can
+    /// encode it, frozen (generate and inspect) otherwise.
+    fn adopt(loaded: checkpoint::Checkpoint, options: &SessionOptions) -> Result<Session, JsError> {
+        let r = options.resolve().map_err(js_error)?;
+        let params = loaded.model.config().param_count();
+        // Training can continue only on a corpus the checkpoint's tokenizer can encode; the
+        // model loads either way, and `train` then says why it cannot.
+        let weights = if options.corpus.trim().is_empty() {
+            Weights::Frozen {
+                model: loaded.model,
+                step: loaded.step,
+                why: "this model was loaded without a corpus to train on".into(),
+            }
+        } else if params > MAX_TRAINABLE_PARAMS {
+            Weights::Frozen {
+                model: loaded.model,
+                step: loaded.step,
+                why: format!(
+                    "this model has {:.0}M parameters: training needs their gradients and two \
+                     optimizer moments too, about {:.1} GB, more than a browser tab can give \
+                     WebAssembly; it can generate and be inspected",
+                    params as f64 / 1e6,
+                    params as f64 * 16.0 / 1e9
+                ),
+            }
+        } else {
+            let block = loaded.model.config().block_size;
+            let attempt = loaded
+                .tokenizer
+                .encode_ids(&options.corpus)
+                .map_err(GptError::from)
+                .and_then(|ids| Dataset::new(ids, block, r.val_fraction))
+                .and_then(|data| {
+                    let train = options.training.train_config(&r.preset, r.seed)?;
+                    Trainer::new(loaded.model.clone(), data, train)
+                });
+            match attempt {
+                Ok(mut t) => {
+                    t.set_step(loaded.step);
+                    Weights::Training(t)
+                }
+                Err(e) => Weights::Frozen {
+                    model: loaded.model,
+                    step: loaded.step,
+                    why: format!("the loaded model cannot train on the chosen corpus ({e})"),
+                },
+            }
+        };
+        Ok(Session {
+            backend: options.device,
+            preset: r.preset,
+            tokenizer: loaded.tokenizer,
+            weights,
+            generation: None,
+            val_fraction: r.val_fraction,
+        })
     }
 }
 

@@ -29,7 +29,12 @@ export interface GptConfig {
   vocab_size: number; block_size: number; n_layer: number; n_head: number; n_embd: number;
   dropout: number; bias: boolean; tie_weights: boolean; ln_placement: "pre" | "post";
   residual: boolean; layer_norm: boolean; causal: boolean;
+  /** "gelu" (exact; this playground's models) or "gelu_new" (GPT-2's tanh form). */
+  activation: "gelu" | "gelu_new";
 }
+
+/** One file of a Hugging Face model folder (`importHf`, `exportHf`). */
+export interface HfFile { name: string; bytes: Uint8Array }
 
 export interface SessionInfo {
   device: "cpu" | "webgpu"; preset: string; config: GptConfig; paramCount: number;

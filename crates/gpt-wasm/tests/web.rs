@@ -188,6 +188,38 @@ async fn save_then_load_gives_identical_logits() {
         .map_err(message)
         .expect_err("no corpus");
     assert!(no_corpus.contains("without a corpus"), "{no_corpus}");
+    // The same model through a Hugging Face folder (exportHf -> importHf): the same logits, and
+    // the folder's files as JS objects; a folder without config.json is refused by name.
+    let files = s.export_hf().await.map_err(message).expect("exportHf");
+    let name = |f: &JsValue| {
+        js_sys::Reflect::get(f, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_default()
+    };
+    let names: Vec<String> = js_sys::Array::from(&files)
+        .iter()
+        .map(|f| name(&f))
+        .collect();
+    assert!(names.contains(&"config.json".into()) && names.contains(&"tokenizer.json".into()));
+    let imported = Session::import_hf(files.clone(), JsValue::UNDEFINED)
+        .await
+        .map_err(message)
+        .expect("importHf");
+    let c = rust(
+        imported
+            .inspect("the model")
+            .await
+            .map_err(message)
+            .expect("inspect"),
+    );
+    assert_eq!(a["logits"], c["logits"]);
+    let partial = js_sys::Array::from(&files).filter(&mut |f, _, _| name(&f) != "config.json");
+    let err = match Session::import_hf(partial.into(), JsValue::UNDEFINED).await {
+        Ok(_) => panic!("a folder without config.json must not import"),
+        Err(e) => message(e),
+    };
+    assert!(err.contains("no config.json"), "{err}");
 }
 
 /// The fused CPU kernels compiled to wasm32 (SIMD128) agree with their references, forward and

@@ -40,5 +40,8 @@ fn run(steps: usize) -> gpt::Result<f32> {
         trainer.step(),
     ))?;
     std::hint::black_box(bytes);
+    // The Hugging Face folder out and back in (the page's "Download for transformers" and import).
+    let files = block_on(gpt::huggingface::export(trainer.model(), &tokenizer))?;
+    std::hint::black_box(gpt::huggingface::import(&files, &cpu())?);
     Ok(report.losses.last().copied().unwrap_or(0.0))
 }

@@ -155,10 +155,7 @@ pub(crate) fn load_with(bytes: &[u8], device: &Device, extra_prefix: &str) -> Re
         ))
     })?;
 
-    let mut source = FileWeights {
-        tensors: &tensors,
-        used: HashSet::new(),
-    };
+    let mut source = FileWeights::new(&tensors, false);
     let model = Gpt::from_source(&config, &mut source, device)?;
     let wanted = |n: &str| !extra_prefix.is_empty() && n.starts_with(extra_prefix);
     let unused: Vec<String> = tensors
@@ -191,12 +188,32 @@ pub(crate) fn load_with(bytes: &[u8], device: &Device, extra_prefix: &str) -> Re
 }
 
 /// Supplies parameters from a safetensors file, checking dtype and shape.
-struct FileWeights<'a, 'data> {
+pub(crate) struct FileWeights<'a, 'data> {
     tensors: &'a SafeTensors<'data>,
-    used: HashSet<String>,
+    /// The file's names of the tensors read so far.
+    pub used: HashSet<String>,
+    /// Whether the file names tensors without `transformer.` (Hugging Face's `GPT2Model`).
+    bare: bool,
 }
 
-impl FileWeights<'_, '_> {
+impl<'a, 'data> FileWeights<'a, 'data> {
+    /// Read from `tensors`; `bare`: the file's names lack the `transformer.` prefix.
+    pub(crate) fn new(tensors: &'a SafeTensors<'data>, bare: bool) -> Self {
+        Self {
+            tensors,
+            used: HashSet::new(),
+            bare,
+        }
+    }
+
+    /// The file's name for parameter `name`.
+    fn key<'n>(&self, name: &'n str) -> &'n str {
+        match name.strip_prefix("transformer.") {
+            Some(rest) if self.bare => rest,
+            _ => name,
+        }
+    }
+
     /// The values of tensor `name` (f32, all finite), whatever its shape.
     fn read(&self, name: &str) -> Result<Vec<f32>> {
         self.view(name, None)
@@ -204,17 +221,23 @@ impl FileWeights<'_, '_> {
 
     fn view(&self, name: &str, shape: Option<&[usize]>) -> Result<Vec<f32>> {
         let bad = |m: String| GptError::Checkpoint(m);
+        let name = self.key(name);
         let view = self.tensors.tensor(name).map_err(|_| {
             bad(format!(
                 "the tensor \"{name}\" is missing; does the config match the weights?"
             ))
         })?;
-        if view.dtype() != Dtype::F32 {
-            return Err(bad(format!(
-                "tensor \"{name}\" is {:?}, expected F32",
-                view.dtype()
-            )));
-        }
+        // Half-precision files (common on the Hugging Face Hub) are widened to f32.
+        let widen: fn(&[u8]) -> f32 = match view.dtype() {
+            Dtype::F32 => |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            Dtype::BF16 => |b| f32::from_bits(u32::from(u16::from_le_bytes([b[0], b[1]])) << 16),
+            Dtype::F16 => |b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])),
+            other => {
+                return Err(bad(format!(
+                    "tensor \"{name}\" is {other:?}; F32, F16 and BF16 weights are read"
+                )));
+            }
+        };
         if let Some(shape) = shape
             && view.shape() != shape
         {
@@ -226,8 +249,8 @@ impl FileWeights<'_, '_> {
         }
         let values: Vec<f32> = view
             .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .chunks_exact(view.dtype().bitsize() / 8)
+            .map(widen)
             .collect();
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(bad(format!(
@@ -241,7 +264,35 @@ impl FileWeights<'_, '_> {
 impl WeightSource for FileWeights<'_, '_> {
     fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let values = self.view(name, Some(shape))?;
-        self.used.insert(name.to_string());
+        self.used.insert(self.key(name).to_string());
         Ok(values)
+    }
+}
+
+/// An IEEE half-precision number as f32 (exact: every f16 is an f32).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exponent = i32::from((h >> 10) & 0x1f);
+    let fraction = f32::from(h & 0x3ff);
+    sign * match exponent {
+        0 => fraction * 2f32.powi(-24),
+        31 if fraction == 0.0 => f32::INFINITY,
+        31 => f32::NAN,
+        e => (1.0 + fraction / 1024.0) * 2f32.powi(e - 15),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f16_to_f32;
+
+    #[test]
+    fn half_precision_widens_exactly() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert!(f16_to_f32(0x7c00).is_infinite() && f16_to_f32(0x7e00).is_nan());
     }
 }

@@ -15,6 +15,31 @@ pub enum LayerNormPlacement {
     Post,
 }
 
+/// The non-linearity in each block's MLP; the names are the `activation_function` values of
+/// Hugging Face's `GPT2Config`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// Exact GELU, `x Phi(x)` with the error function: nanoGPT's `nn.GELU()` and this
+    /// playground's models.
+    #[default]
+    #[serde(rename = "gelu")]
+    Gelu,
+    /// GELU's tanh approximation, what GPT-2 was trained with (`transformers` calls it
+    /// `gelu_new`; `gelu_pytorch_tanh` is the same formula).
+    #[serde(rename = "gelu_new")]
+    GeluNew,
+}
+
+impl Activation {
+    /// The name `transformers` uses for it.
+    pub fn hf_name(self) -> &'static str {
+        match self {
+            Self::Gelu => "gelu",
+            Self::GeluNew => "gelu_new",
+        }
+    }
+}
+
 /// Everything that decides the model's shape and wiring.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GptConfig {
@@ -49,6 +74,9 @@ pub struct GptConfig {
     /// The causal mask in self-attention (ablation switch: off lets the model "cheat").
     #[serde(default = "yes")]
     pub causal: bool,
+    /// The MLP's activation: exact GELU (default) or GPT-2's tanh form.
+    #[serde(default)]
+    pub activation: Activation,
 }
 
 fn yes() -> bool {
@@ -96,6 +124,7 @@ impl GptConfig {
             residual: true,
             layer_norm: true,
             causal: true,
+            activation: Activation::Gelu,
         }
     }
 

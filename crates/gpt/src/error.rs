@@ -45,6 +45,9 @@ pub enum GptError {
     /// written for it.
     #[error("cannot export for Hugging Face: {0}")]
     Export(String),
+    /// Hugging Face files that cannot be read as a GPT-2 model here.
+    #[error("cannot import the Hugging Face files: {0}")]
+    Import(String),
     /// The compute device failed (for example a lost GPU or a failed read-back).
     #[error("device error: {0}")]
     Device(String),

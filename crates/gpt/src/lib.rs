@@ -22,7 +22,7 @@ pub mod rng;
 pub mod tokenizer;
 pub mod train;
 
-pub use config::{GptConfig, LayerNormPlacement};
+pub use config::{Activation, GptConfig, LayerNormPlacement};
 pub use error::{GptError, Result};
 pub use model::Gpt;
 pub use tokenizer::{Tokenizer, TokenizerKind};

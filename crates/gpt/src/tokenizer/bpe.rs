@@ -20,10 +20,11 @@
 //! UTF-8 unless the ids stop in the middle of a character.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::pretokenize::chunks;
+use super::pretokenize::{Pretokenizer, chunks};
 use super::{Encoding, MAX_VOCAB_SIZE, MIN_BPE_VOCAB_SIZE, TokenizerError, display_bytes};
 
 /// Number of single-byte tokens; merged tokens get ids from here on.
@@ -32,41 +33,87 @@ const BYTE_TOKENS: usize = 256;
 /// Two neighbouring token ids, (left, right).
 type Pair = (u32, u32);
 
-/// A byte-level BPE tokenizer: 256 byte tokens plus one token per learned merge.
+/// A byte-level BPE tokenizer: 256 byte tokens plus one token per learned merge, and
+/// optionally special tokens (GPT-2's `<|endoftext|>`) that are matched whole in the text.
 ///
-/// Only the merges are stored when saving; the byte strings of the tokens and
-/// the merge lookup table are rebuilt from them.
+/// The tokenizers trained here number their tokens the simple way: byte `b` is id `b` and merge
+/// `r` makes id `256 + r`. A vocabulary read from Hugging Face files keeps that file's ids
+/// (GPT-2 numbers the bytes in its own order and puts `<|endoftext|>` last), so the ids are
+/// stored as a layout beside the merges.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(try_from = "BpeTokenizerJson", into = "BpeTokenizerJson")]
 pub struct BpeTokenizer {
-    /// `merges[r]` = the pair merged into token `256 + r`; `r` is its *rank* (learning order).
+    /// `merges[r]` = the pair merged by merge `r`; `r` is its *rank* (learning order, priority).
     merges: Vec<Pair>,
-    /// `vocab[id]` = the bytes of token `id`.
+    /// The ids of the tokens: which id each byte and each merge's result has.
+    layout: Layout,
+    /// Special tokens: their text and id.
+    specials: Vec<(String, u32)>,
+    /// The rules that cut text into chunks before merging.
+    pretokenizer: Pretokenizer,
+    /// `vocab[id]` = the bytes of token `id` (a special token's text).
     vocab: Vec<Vec<u8>>,
     /// Pair -> rank, to find quickly which merge applies to a pair of neighbours.
     ranks: HashMap<Pair, u32>,
 }
 
-// Two tokenizers are the same when they have the same merges; `vocab` and
-// `ranks` are derived from them.
+/// Which id the byte tokens and the merges' results have.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Layout {
+    /// `bytes[b]` = the id of the single-byte token `b`.
+    pub bytes: Vec<u32>,
+    /// `merged[r]` = the id of the token merge `r` makes.
+    pub merged: Vec<u32>,
+}
+
+impl Layout {
+    /// This playground's numbering: bytes in byte order, then one id per merge in order.
+    fn simple(merges: usize) -> Self {
+        Self {
+            bytes: (0..BYTE_TOKENS as u32).collect(),
+            merged: (BYTE_TOKENS as u32..(BYTE_TOKENS + merges) as u32).collect(),
+        }
+    }
+}
+
+// Two tokenizers are the same when they have the same merges, ids, special tokens and
+// pre-tokenizer; `vocab` and `ranks` are derived from them.
 impl PartialEq for BpeTokenizer {
     fn eq(&self, other: &Self) -> bool {
         self.merges == other.merges
+            && self.layout == other.layout
+            && self.specials == other.specials
+            && self.pretokenizer == other.pretokenizer
     }
 }
 
 impl Eq for BpeTokenizer {}
 
-/// The saved form: `{"merges": [[left, right], ...]}` in rank order.
+/// The saved form: `{"merges": [[left, right], ...]}` in rank order, and for a vocabulary read
+/// from elsewhere its `layout`, `special` tokens and `pretokenizer`.
 #[derive(Serialize, Deserialize)]
 struct BpeTokenizerJson {
     merges: Vec<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    layout: Option<Layout>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    special: Vec<(String, u32)>,
+    #[serde(default, skip_serializing_if = "is_playground")]
+    pretokenizer: Pretokenizer,
+}
+
+fn is_playground(p: &Pretokenizer) -> bool {
+    *p == Pretokenizer::Playground
 }
 
 impl From<BpeTokenizer> for BpeTokenizerJson {
     fn from(tokenizer: BpeTokenizer) -> Self {
+        let simple = tokenizer.layout == Layout::simple(tokenizer.merges.len());
         Self {
             merges: tokenizer.merges.iter().map(|&(a, b)| [a, b]).collect(),
+            layout: (!simple).then_some(tokenizer.layout),
+            special: tokenizer.specials,
+            pretokenizer: tokenizer.pretokenizer,
         }
     }
 }
@@ -75,7 +122,9 @@ impl TryFrom<BpeTokenizerJson> for BpeTokenizer {
     type Error = String;
 
     fn try_from(json: BpeTokenizerJson) -> Result<Self, String> {
-        Self::from_merges(json.merges.iter().map(|&[a, b]| (a, b)).collect())
+        let merges: Vec<Pair> = json.merges.iter().map(|&[a, b]| (a, b)).collect();
+        let layout = json.layout.unwrap_or_else(|| Layout::simple(merges.len()));
+        Self::from_parts(merges, layout, json.special, json.pretokenizer)
     }
 }
 
@@ -84,22 +133,75 @@ impl BpeTokenizer {
     /// each merge may only combine tokens that already exist before it
     /// (bytes or earlier merges), and no pair may be merged twice.
     pub(super) fn from_merges(merges: Vec<Pair>) -> Result<Self, String> {
-        if BYTE_TOKENS + merges.len() > MAX_VOCAB_SIZE {
+        let layout = Layout::simple(merges.len());
+        Self::from_parts(merges, layout, Vec::new(), Pretokenizer::Playground)
+    }
+
+    /// Build a tokenizer with any numbering of its tokens (see [`Layout`]), checking that every
+    /// id below the vocabulary size is exactly one byte, merge result or special token, and
+    /// that each merge combines tokens that exist before it.
+    pub(super) fn from_parts(
+        merges: Vec<Pair>,
+        layout: Layout,
+        specials: Vec<(String, u32)>,
+        pretokenizer: Pretokenizer,
+    ) -> Result<Self, String> {
+        if layout.bytes.len() != BYTE_TOKENS || layout.merged.len() != merges.len() {
             return Err(format!(
-                "{} merges give a vocabulary larger than the maximum of {MAX_VOCAB_SIZE}",
+                "the id layout names {} bytes and {} merge results, expected {BYTE_TOKENS} and {}",
+                layout.bytes.len(),
+                layout.merged.len(),
                 merges.len()
             ));
         }
-        let mut vocab: Vec<Vec<u8>> = (0..=255u8).map(|byte| vec![byte]).collect();
+        // One past the largest id; every id below it must be some token.
+        let size = (layout.bytes.iter().chain(&layout.merged))
+            .chain(specials.iter().map(|(_, id)| id))
+            .max()
+            .map_or(0, |&id| id as usize + 1);
+        if size > MAX_VOCAB_SIZE {
+            return Err(format!(
+                "token ids up to {} give a vocabulary larger than the maximum of {MAX_VOCAB_SIZE}",
+                size - 1
+            ));
+        }
+        let mut vocab: Vec<Option<Vec<u8>>> = vec![None; size];
+        /// Give `id` its bytes, once.
+        fn claim(
+            vocab: &mut [Option<Vec<u8>>],
+            id: u32,
+            bytes: Vec<u8>,
+            what: &dyn Fn() -> String,
+        ) -> Result<(), String> {
+            let size = vocab.len();
+            match vocab.get_mut(id as usize) {
+                Some(slot @ None) => {
+                    *slot = Some(bytes);
+                    Ok(())
+                }
+                // Two merges may spell the same token ("a" + "bc", "ab" + "c"); it has one id.
+                Some(Some(existing)) if *existing == bytes && bytes.len() > 1 => Ok(()),
+                Some(Some(_)) => Err(format!("id {id} is given twice ({} is one)", what())),
+                None => Err(format!(
+                    "id {id} ({}) is outside the vocabulary of {size} tokens",
+                    what()
+                )),
+            }
+        }
+        for (byte, &id) in layout.bytes.iter().enumerate() {
+            claim(&mut vocab, id, vec![byte as u8], &|| format!("byte {byte}"))?;
+        }
+        for (text, id) in &specials {
+            claim(&mut vocab, *id, text.as_bytes().to_vec(), &|| {
+                format!("special token {text:?}")
+            })?;
+        }
         let mut ranks = HashMap::with_capacity(merges.len());
-        for (rank, &(left, right)) in merges.iter().enumerate() {
-            let new_id = BYTE_TOKENS + rank;
-            let (Some(left_bytes), Some(right_bytes)) =
-                (vocab.get(left as usize), vocab.get(right as usize))
-            else {
+        for (rank, (&(left, right), &new_id)) in merges.iter().zip(&layout.merged).enumerate() {
+            let part = |id: u32| vocab.get(id as usize).and_then(Option::as_ref);
+            let (Some(left_bytes), Some(right_bytes)) = (part(left), part(right)) else {
                 return Err(format!(
-                    "merge {rank} ([{left}, {right}]) refers to a token that does not exist yet \
-                     (only ids below {new_id} exist at that point)"
+                    "merge {rank} ([{left}, {right}]) refers to a token that does not exist yet"
                 ));
             };
             let bytes = [left_bytes.as_slice(), right_bytes.as_slice()].concat();
@@ -108,10 +210,21 @@ impl BpeTokenizer {
                     "the pair [{left}, {right}] is merged twice (merge {rank})"
                 ));
             }
-            vocab.push(bytes);
+            claim(&mut vocab, new_id, bytes, &|| {
+                format!("the result of merge {rank}")
+            })?;
         }
+        if let Some(hole) = vocab.iter().position(Option::is_none) {
+            return Err(format!(
+                "id {hole} is neither a byte, a merge's result nor a special token"
+            ));
+        }
+        let vocab = vocab.into_iter().flatten().collect();
         Ok(Self {
             merges,
+            layout,
+            specials,
+            pretokenizer,
             vocab,
             ranks,
         })
@@ -141,19 +254,32 @@ impl BpeTokenizer {
         Self::from_merges(merges).map_err(TokenizerError::Corrupt)
     }
 
-    /// The learned merges in rank order: `merges()[r]` produced token `256 + r`.
+    /// The learned merges in rank order (pairs of token ids): `merges()[r]` is merge `r`.
     pub fn merges(&self) -> &[(u32, u32)] {
         &self.merges
     }
 
-    /// Number of tokens: 256 bytes plus one per merge.
+    /// The special tokens (text and id), matched whole in the text before pre-tokenisation.
+    pub fn specials(&self) -> &[(String, u32)] {
+        &self.specials
+    }
+
+    /// The rules that cut text into chunks before merging.
+    pub fn pretokenizer(&self) -> Pretokenizer {
+        self.pretokenizer
+    }
+
+    /// Number of tokens: 256 bytes plus one per merge (plus the special tokens).
     pub fn vocab_size(&self) -> usize {
         self.vocab.len()
     }
 
     /// Encode one chunk: start from its bytes and replay the merges by rank.
     fn encode_chunk(&self, chunk: &[u8]) -> Vec<u32> {
-        let mut ids: Vec<u32> = chunk.iter().map(|&byte| u32::from(byte)).collect();
+        let mut ids: Vec<u32> = chunk
+            .iter()
+            .map(|&byte| self.layout.bytes[usize::from(byte)])
+            .collect();
         // Among all neighbour pairs that have a merge, apply the earliest-learned
         // one everywhere, and repeat. A merge only creates a token newer than
         // itself, so ranks applied only increase: this replays training exactly.
@@ -163,46 +289,87 @@ impl BpeTokenizer {
             .filter_map(|(at, pair)| self.ranks.get(&(pair[0], pair[1])).map(|&r| (r, at)))
             .min()
         {
-            let new_id = (BYTE_TOKENS as u32) + rank;
-            merge_pair(&mut ids, self.merges[rank as usize], new_id);
+            let rank = rank as usize;
+            merge_pair(&mut ids, self.merges[rank], self.layout.merged[rank]);
         }
         ids
     }
 
-    /// Encode to ids, with a per-call cache since the same chunks (" the", "\n") recur.
-    pub fn encode_ids(&self, text: &str) -> Vec<u32> {
-        let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
-        let mut ids = Vec::with_capacity(text.len() / 3);
-        for range in chunks(text) {
-            let chunk = &text[range];
-            let chunk_ids = cache
-                .entry(chunk)
-                .or_insert_with(|| self.encode_chunk(chunk.as_bytes()));
-            ids.extend_from_slice(chunk_ids);
+    /// The pieces of `text` in order: a special token's text (with its id) or a stretch of
+    /// ordinary text (`None`) that is pre-tokenised and merged.
+    fn pieces(&self, text: &str) -> Vec<(Range<usize>, Option<u32>)> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < text.len() {
+            // The earliest special token from here; at one position, the longest.
+            let next = self
+                .specials
+                .iter()
+                .filter(|(s, _)| !s.is_empty())
+                .filter_map(|(s, id)| text[pos..].find(s.as_str()).map(|at| (pos + at, s, *id)))
+                .min_by_key(|&(at, s, _)| (at, std::cmp::Reverse(s.len())));
+            match next {
+                Some((at, special, id)) => {
+                    if at > pos {
+                        out.push((pos..at, None));
+                    }
+                    out.push((at..at + special.len(), Some(id)));
+                    pos = at + special.len();
+                }
+                None => {
+                    out.push((pos..text.len(), None));
+                    pos = text.len();
+                }
+            }
         }
+        out
+    }
+
+    /// Each token of `text` with its byte range, in order; `cache` remembers chunks already
+    /// merged, since the same chunks (" the", "\n") recur.
+    fn tokens<'t>(
+        &self,
+        text: &'t str,
+        cache: &mut HashMap<&'t str, Vec<u32>>,
+        mut emit: impl FnMut(u32, Range<usize>),
+    ) {
+        for (piece, special) in self.pieces(text) {
+            if let Some(id) = special {
+                emit(id, piece);
+                continue;
+            }
+            for range in chunks(&text[piece.clone()], self.pretokenizer) {
+                let (from, to) = (piece.start + range.start, piece.start + range.end);
+                let chunk = &text[from..to];
+                let chunk_ids = cache
+                    .entry(chunk)
+                    .or_insert_with(|| self.encode_chunk(chunk.as_bytes()));
+                // The tokens of a chunk spell out its bytes in order, so each
+                // token's span starts where the previous one ended.
+                let mut start = from;
+                for &id in chunk_ids.iter() {
+                    let end = start + self.vocab[id as usize].len();
+                    emit(id, start..end);
+                    start = end;
+                }
+            }
+        }
+    }
+
+    /// Encode to ids.
+    pub fn encode_ids(&self, text: &str) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(text.len() / 3);
+        self.tokens(text, &mut HashMap::new(), |id, _| ids.push(id));
         ids
     }
 
     /// Encode with spans and readable tokens.
     pub fn encode(&self, text: &str) -> Encoding {
-        let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
         let mut encoding = Encoding::default();
-        for range in chunks(text) {
-            let chunk = &text[range.clone()];
-            let chunk_ids = cache
-                .entry(chunk)
-                .or_insert_with(|| self.encode_chunk(chunk.as_bytes()));
-            // The tokens of a chunk spell out its bytes in order, so each
-            // token's span starts where the previous one ended.
-            let mut start = range.start;
-            for &id in chunk_ids.iter() {
-                // Ids from encode_chunk are bytes or merge results, so always in the vocabulary.
-                let bytes = &self.vocab[id as usize];
-                let end = start + bytes.len();
-                encoding.push(id, start..end, display_bytes(bytes));
-                start = end;
-            }
-        }
+        self.tokens(text, &mut HashMap::new(), |id, span| {
+            // Ids come from the vocabulary, so they are always in it.
+            encoding.push(id, span, display_bytes(&self.vocab[id as usize]));
+        });
         encoding
     }
 
@@ -276,7 +443,7 @@ struct Word {
 fn learn_merges(corpus: &str, max_merges: usize) -> Vec<Pair> {
     // Count the distinct chunks.
     let mut chunk_counts: HashMap<&str, usize> = HashMap::new();
-    for range in chunks(corpus) {
+    for range in chunks(corpus, Pretokenizer::Playground) {
         *chunk_counts.entry(&corpus[range]).or_default() += 1;
     }
     // Sorted so that the `where_is` lists below are built in a fixed order;
@@ -395,7 +562,7 @@ mod tests {
         // A reference trainer that recounts every pair from scratch after each
         // merge: slow but obviously right. The fast trainer must agree.
         fn naive(corpus: &str, max_merges: usize) -> Vec<Pair> {
-            let mut words: Vec<Vec<u32>> = chunks(corpus)
+            let mut words: Vec<Vec<u32>> = chunks(corpus, Pretokenizer::Playground)
                 .map(|r| corpus[r].bytes().map(u32::from).collect())
                 .collect();
             let mut merges = Vec::new();
