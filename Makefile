@@ -35,7 +35,7 @@ CPU_WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_DEBUG=fa
 WWW_CORPORA := first-names.txt moby-dick-small.txt sotu-small.txt
 
 .PHONY: test setup setup-web setup-browser corpora build www www-cpu dist serve fmt-check clippy cargo-test \
-	wasm-check wasm-test browser-builds page-test export-check bench bench-browser train-baby
+	wasm-check wasm-test browser-builds page-test export-check bench bench-browser bench-gpt2 train-baby
 
 test: setup fmt-check clippy cargo-test export-check browser-builds page-test
 	@echo "make test: fmt, clippy, cargo tests, export check, wasm-pack browser tests and page tests all passed"
@@ -197,6 +197,11 @@ bench:
 bench-browser: www build setup-browser
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	bench/browser.sh
+
+## GPT-2 small (124M, random weights, GPT-2's tokenizer): load, ms/token and memory, native and in the page.
+bench-gpt2: www build corpora setup-browser
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	bench/gpt2_small.sh
 
 ## nanoGPT's CPU "baby" run on the bundled Moby Dick.
 train-baby: build corpora

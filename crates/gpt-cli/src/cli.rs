@@ -479,9 +479,12 @@ fn generate(
     options: SamplingOptions,
     device: Device,
 ) -> Result<(), GptError> {
+    let started = Instant::now();
     let ckpt = load(path, &device)?;
+    let loaded = started.elapsed().as_secs_f64();
     let model = ckpt.model.valid();
     let prompt_ids = ckpt.tokenizer.encode_ids(prompt)?;
+    let started = Instant::now();
     let mut generator = block_on(Generator::new(&model, &prompt_ids, options))?;
     let mut ids = Vec::with_capacity(n);
     print!("{prompt}");
@@ -497,5 +500,12 @@ fn generate(
         }
     }
     println!("{}", &ckpt.tokenizer.decode_lossy(&ids)[printed..]);
+    // On stderr, so the text on stdout stays clean.
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "loaded in {loaded:.2} s; {n} tokens in {secs:.2} s: {:.1} ms/token, {:.1} tokens/s",
+        secs * 1000.0 / n.max(1) as f64,
+        n as f64 / secs
+    );
     Ok(())
 }
