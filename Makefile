@@ -95,6 +95,7 @@ www-cpu: setup-web corpora
 	mkdir -p www/corpora
 	cd corpora/dist && cp $(WWW_CORPORA) ../../www/corpora/
 	cp corpora/dialogue.txt www/corpora/
+	mkdir -p www/corpora/gpt2 && cp corpora/dist/gpt2/vocab.json corpora/dist/gpt2/merges.txt www/corpora/gpt2/
 
 ## The distributable: dist/gpt-playground-VERSION.tgz (`npm install` it, or unpack it next to
 ## your HTML) and the same files unpacked in dist/gpt-playground/ (EMBEDDING.md).

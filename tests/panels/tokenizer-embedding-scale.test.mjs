@@ -91,6 +91,27 @@ describe('tokenizer panel', () => {
     await page.getByRole('button', { name: 'Use byte-level BPE' }).click();
     await waitData('tokenizer', (d) => d.kind === 'bpe' && d.text === '私は学生です' && !d.error);
   });
+
+  test("GPT-2's own tokenizer gives GPT-2's ids (50,257 tokens, contractions split off)", async () => {
+    await page.check('[data-role=tokenizer-kind-gpt2]');
+    await waitData('tokenizer', (d) => d.kind === 'gpt2' && d.text === '私は学生です' && d.ids.length > 0);
+    const j = await panelData(page, 'tokenizer');
+    // The ids of GPT-2's published vocabulary (Hugging Face `tokenizers` on the same files).
+    assert.deepEqual(j.ids, [163, 100, 223, 31676, 27764, 99, 37955, 30640, 33623]);
+    assert.equal(j.vocabSize, 50257);
+    assertTiles(j.byteSpans, 18, 'GPT-2 byte spans');
+    await page.fill('[data-role=tokenizer-text]', "We don't stop.");
+    await waitData('tokenizer', (d) => d.kind === 'gpt2' && d.text === "We don't stop.");
+    const d = await panelData(page, 'tokenizer');
+    assert.deepEqual(d.ids, [1135, 836, 470, 2245, 13]);
+    assert.deepEqual(d.tokens, ['We', ' don', "'t", ' stop', '.']);
+    assert.equal(await page.locator('[data-role=tokenizer-vocab]').isDisabled(), true);
+    assert.match(await page.locator('[data-role=tokenizer-summary]').textContent(), /GPT-2's vocabulary of 50,257 tokens/);
+    await shoot(panel(page, 'tokenizer'), 'panel-tokenizer-gpt2');
+    await page.check('[data-role=tokenizer-kind-bpe]');
+    await page.fill('[data-role=tokenizer-text]', '私は学生です');
+    await waitData('tokenizer', (d) => d.kind === 'bpe' && d.text === '私は学生です');
+  });
 });
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

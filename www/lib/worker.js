@@ -275,6 +275,30 @@ function requestCorpus({ corpus, corpusId }) {
   throw err;
 }
 
+/** GPT-2's own tokenizer (50,257 tokens): its files, fetched once from those the page ships, and
+ *  the tokenizer read from them (built on first use, inside the worker's turn). */
+let gpt2Files = null;
+let gpt2Tokenizer = null;
+function gpt2Fetch() {
+  const file = async (name) => {
+    const response = await fetch(new URL(`../corpora/gpt2/${name}`, import.meta.url));
+    if (!response.ok) throw new Error(`GPT-2's ${name} could not be loaded (HTTP ${response.status})`);
+    return response.text();
+  };
+  const t0 = now();
+  gpt2Files ??= Promise.all([file('vocab.json'), file('merges.txt')]).then(([vocab, merges]) => ({ vocab, merges, ms: now() - t0 }));
+  gpt2Files.catch(() => { gpt2Files = null; }); // a failed fetch is tried again next time
+  return gpt2Files;
+}
+function gpt2(files) {
+  if (!gpt2Tokenizer) {
+    const t0 = now();
+    const tokenizer = loaded.cpu.TextTokenizer.fromVocabAndMerges(files.vocab, files.merges);
+    gpt2Tokenizer = { tokenizer, ms: files.ms + now() - t0 };
+  }
+  return gpt2Tokenizer;
+}
+
 /** A tokenizer of the given kind and size trained on exactly `corpus`; the last few are kept. */
 function textTokenizer({ kind = 'char', vocabSize = 512, corpus = '' }) {
   const key = `${kind}:${vocabSize}`;
@@ -292,6 +316,16 @@ function textTokenizer({ kind = 'char', vocabSize = 512, corpus = '' }) {
   entry.ms = now() - t0;
   tokenizers.set(key, entry);
   return entry;
+}
+
+/** `m.text` under a tokenizer entry: ids, tokens, spans, and the characters it has no token for. */
+function tokenizeWith({ tokenizer, ms }, m) {
+  const text = m.text ?? '';
+  const unknownChars = tokenizer.unknownChars(text);
+  const t0 = now();
+  // A character-level tokenizer cannot encode characters its corpus lacked: no tokens, but which.
+  const out = unknownChars.length ? { ids: [], tokens: [], spans: [], byteSpans: [] } : tokenizer.tokenize(text);
+  return { ...out, vocabSize: tokenizer.vocabSize, unknownChars, trainMs: ms, ms: now() - t0 };
 }
 
 // The WebGPU device burn's wgpu runtime asks for: watched, so that its loss (a driver reset, a
@@ -420,15 +454,11 @@ const handlers = {
   tokenize: (_, m) => on(m, (s) => s.tokenize(m.text ?? '')),
   inspect: (_, m) => on(m, (s) => s.inspect(m.text ?? '')),
   embeddings: (_, m) => on(m, (s) => s.embeddings()),
-  tokenizer: (_, m) => scheduler.exclusive(() => {
-    const { tokenizer, ms } = textTokenizer({ ...m, corpus: requestCorpus(m) });
-    const text = m.text ?? '';
-    const unknownChars = tokenizer.unknownChars(text);
-    const t0 = now();
-    // A character-level tokenizer cannot encode characters its corpus lacked: no tokens, but which.
-    const out = unknownChars.length ? { ids: [], tokens: [], spans: [], byteSpans: [] } : tokenizer.tokenize(text);
-    return { ...out, vocabSize: tokenizer.vocabSize, unknownChars, trainMs: ms, ms: now() - t0 };
-  }),
+  tokenizer: async (_, m) => {
+    // GPT-2's is read (not trained) and needs no corpus; fetched before taking the worker.
+    const files = m.kind === 'gpt2' ? await gpt2Fetch() : null;
+    return scheduler.exclusive(() => tokenizeWith(files ? gpt2(files) : textTokenizer({ ...m, corpus: requestCorpus(m) }), m));
+  },
   referenceModels: () => loaded.cpu.referenceModels(),
   save: async (_, m) => ({ bytes: await on(m, (s) => s.save()) }),
   exportHf: async (_, m) => ({ files: await on(m, (s) => s.exportHf()) }),

@@ -63,18 +63,20 @@ export function mount(root, ctx) {
     }
   }
 
+  /** What the reader's model is called: its preset, or "imported" for a Hugging Face GPT-2. */
+  const kind = () => (ctx.playground?.origin?.huggingFace ? 'imported' : ctx.info.preset);
   /** The reader's model as a row like the references, or null before one exists. */
   function yours() {
     const info = ctx.info;
     if (!info) return null;
-    return { name: `Your model (${info.preset})`, family: 'yours', config: info.config, paramCount: info.paramCount, reportedParams: null, step: info.step };
+    return { name: `Your model (${kind()})`, family: 'yours', config: info.config, paramCount: info.paramCount, reportedParams: null, step: info.step };
   }
 
   function render() {
     if (!references) return;
     const mine = yours();
     hint.textContent = mine
-      ? `Your ${info().preset} model has ${mine.paramCount.toLocaleString()} parameters (${shortNumber(mine.paramCount)}): `
+      ? `Your ${kind()} model has ${mine.paramCount.toLocaleString()} parameters (${shortNumber(mine.paramCount)}): `
         + `GPT-3 175B has ${ratioWords(references.at(-1).paramCount / mine.paramCount)} times as many.`
       : 'Train a model (Pre-train, above) to place yours on the scale.';
     const rows = mine ? [mine, ...references] : references;

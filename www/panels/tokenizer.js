@@ -50,6 +50,8 @@ export function mount(root, ctx) {
   const samples = SAMPLES.map((s) => h('button', { type: 'button', class: 'tokenizer-sample', onclick: () => useSample(s) }, s.label));
   const kindChar = h('input', { type: 'radio', name: kindName, value: 'char', dataset: { role: 'tokenizer-kind-char' } });
   const kindBpe = h('input', { type: 'radio', name: kindName, value: 'bpe', dataset: { role: 'tokenizer-kind-bpe' }, checked: true });
+  // GPT-2's own byte-level BPE (50,257 tokens, read from the files the page ships, not trained here).
+  const kindGpt2 = h('input', { type: 'radio', name: kindName, value: 'gpt2', dataset: { role: 'tokenizer-kind-gpt2' } });
   const vocab = h('input', { type: 'number', dataset: { role: 'tokenizer-vocab' }, min: String(MIN_VOCAB), max: String(MAX_VOCAB), step: '1', value: '512' });
   const summary = h('p', { class: 'stats tokenizer-summary', dataset: { role: 'tokenizer-summary' }, 'aria-live': 'polite' });
   const problem = h('p', { class: 'tokenizer-problem', dataset: { role: 'tokenizer-problem' }, hidden: true });
@@ -61,13 +63,15 @@ export function mount(root, ctx) {
 
   root.append(
     h('p', { class: 'hint' }, 'A GPT never sees letters: a tokenizer cuts the text into tokens, and each token becomes a number (its id). '
-      + 'Both tokenizers here are trained on the corpus chosen above; notice how the same text costs a different number of tokens under each.'),
+      + "Characters and byte-level BPE are trained here on the corpus chosen above; GPT-2's is the one OpenAI trained on web text. "
+      + 'Notice how the same text costs a different number of tokens under each.'),
     h('label', { for: textId }, 'Text to tokenize'), text,
     h('div', { class: 'row tokenizer-samples', role: 'group', 'aria-label': 'Sample texts' }, h('span', { class: 'hint' }, 'Try:'), ...samples),
     h('div', { class: 'row tokenizer-controls' },
       h('fieldset', { class: 'tokenizer-kind' }, h('legend', {}, 'Tokenizer'),
         h('label', {}, kindChar, ' characters'),
-        h('label', {}, kindBpe, ' byte-level BPE')),
+        h('label', {}, kindBpe, ' byte-level BPE'),
+        h('label', { title: "GPT-2's own byte-level BPE: 50,257 tokens learned by OpenAI from 40 GB of web text" }, kindGpt2, " GPT-2's")),
       h('label', { class: 'tokenizer-vocab' }, `BPE vocabulary (${MIN_VOCAB}–${MAX_VOCAB})`, vocab)),
     summary, problem, chips, detail, partialNote,
   );
@@ -77,11 +81,12 @@ export function mount(root, ctx) {
   let serial = 0; // the latest request; older answers are dropped
   let timer = null;
 
-  const kind = () => (kindChar.checked ? 'char' : 'bpe');
+  const kind = () => (kindChar.checked ? 'char' : kindGpt2.checked ? 'gpt2' : 'bpe');
 
   // The corpus travels to the worker once per version (ctx.corpusId), not with every edit.
   let sent = null;
   async function tokenize(fields, corpus) {
+    if (fields.kind === 'gpt2') return ctx.call('tokenizer', fields); // learned elsewhere: no corpus
     const corpusId = ctx.corpusId;
     if (sent === corpusId) {
       try {
@@ -114,8 +119,8 @@ export function mount(root, ctx) {
     clearTimeout(timer);
     const corpus = ctx.corpus;
     const k = kind();
-    vocab.disabled = k === 'char';
-    if (!corpus.trim()) {
+    vocab.disabled = k !== 'bpe';
+    if (!corpus.trim() && k !== 'gpt2') {
       chips.replaceChildren();
       summary.textContent = '';
       setState(root, 'empty', 'Choose or paste a corpus under Data, above: both tokenizers are learned from it.');
@@ -128,7 +133,8 @@ export function mount(root, ctx) {
     }
     const input = text.value;
     const id = ++serial;
-    setState(root, 'busy', k === 'bpe' ? `Tokenizing (training a ${size}-token BPE on this corpus the first time)…` : 'Tokenizing…');
+    setState(root, 'busy', k === 'bpe' ? `Tokenizing (training a ${size}-token BPE on this corpus the first time)…`
+      : k === 'gpt2' ? "Tokenizing (reading GPT-2's 50,257-token vocabulary the first time)…" : 'Tokenizing…');
     try {
       const result = await tokenize({ kind: k, vocabSize: size, text: input }, corpus);
       if (id !== serial) return;
@@ -158,7 +164,9 @@ export function mount(root, ctx) {
     const chars = [...input].length;
     const perToken = r.ids.length ? (chars / r.ids.length).toFixed(2) : '–';
     summary.textContent = `${r.ids.length} tokens for ${chars} characters (${bytes.length} UTF-8 bytes): ${perToken} characters per token · `
-      + `vocabulary of ${r.vocabSize} ${k === 'char' ? 'characters' : 'tokens'} · learned from the "${ctx.corpusKey}" corpus in ${Math.round(r.trainMs)} ms`;
+      + (k === 'gpt2'
+        ? `GPT-2's vocabulary of ${r.vocabSize.toLocaleString()} tokens, learned by OpenAI from 40 GB of web text (read in ${Math.round(r.trainMs)} ms)`
+        : `vocabulary of ${r.vocabSize} ${k === 'char' ? 'characters' : 'tokens'} · learned from the "${ctx.corpusKey}" corpus in ${Math.round(r.trainMs)} ms`);
     detail.textContent = r.ids.length ? 'Hover over or focus a token to see which characters and bytes it covers.' : 'Type some text above.';
   }
 
@@ -208,6 +216,7 @@ export function mount(root, ctx) {
   vocab.addEventListener('input', schedule);
   kindChar.addEventListener('change', run);
   kindBpe.addEventListener('change', run);
+  kindGpt2.addEventListener('change', run);
   ctx.events.addEventListener('corpus', () => run());
   run();
 }

@@ -67,6 +67,15 @@ impl TextTokenizer {
         Ok(TextTokenizer { tokenizer })
     }
 
+    /// GPT-2's own tokenizer from its `vocab.json` and `merges.txt` (the page ships them under
+    /// `corpora/gpt2/`): 50,257 tokens, GPT-2's pre-tokenizer, `<|endoftext|>`.
+    #[wasm_bindgen(js_name = fromVocabAndMerges)]
+    pub fn from_vocab_and_merges(vocab: &str, merges: &str) -> Result<TextTokenizer, JsError> {
+        crate::init_once();
+        let tokenizer = Tokenizer::from_vocab_and_merges(vocab, merges).map_err(js_error)?;
+        Ok(TextTokenizer { tokenizer })
+    }
+
     /// Number of tokens in the vocabulary.
     #[wasm_bindgen(getter, js_name = vocabSize)]
     pub fn vocab_size(&self) -> usize {
