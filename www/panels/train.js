@@ -145,26 +145,19 @@ export function mount(root, ctx) {
       pg.reportError(err.message);
     }
   });
-  save.addEventListener('click', async () => {
+  /** Offers what `make()` gives (`{bytes, filename}`) as a download of `type`. */
+  const download = (make, type) => async () => {
     try {
-      const { bytes, filename } = await pg.save();
-      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      const { bytes, filename } = await make();
+      const url = URL.createObjectURL(new Blob([bytes], { type }));
       h('a', { href: url, download: filename }).click();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (err) {
       pg.reportError(err.message);
     }
-  });
-  exportHf.addEventListener('click', async () => {
-    try {
-      const { bytes, filename } = await pg.exportHf();
-      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/zip' }));
-      h('a', { href: url, download: filename }).click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
-    } catch (err) {
-      pg.reportError(err.message);
-    }
-  });
+  };
+  save.addEventListener('click', download(() => pg.save(), 'application/octet-stream'));
+  exportHf.addEventListener('click', download(() => pg.exportHf(), 'application/zip'));
   /** One checkpoint file loads as before; several files (or a Hugging Face file) are a folder. */
   const open = (files) => {
     if (!files.length) return;
