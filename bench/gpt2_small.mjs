@@ -1,15 +1,17 @@
 // What GPT-2 small (124M parameters) costs in the page: import time, WebAssembly memory, and
 // generation ms/token on the CPU path (headless Chromium, one worker), through the page's own
 // Load model control. Prints GPT2_SMALL_BROWSER_*=… lines.
-// Usage: node bench/gpt2_small.mjs FOLDER [tokens=32]   (after `make www`; see bench/gpt2_small.sh)
+// Usage: node bench/gpt2_small.mjs FOLDER [tokens=32] [device=cpu|webgpu]
+//   (after `make www`; see bench/gpt2_small.sh; webgpu: headless Chromium's adapter, SwiftShader
+//   on a machine without a GPU)
 import { join } from 'node:path';
 import { Harness, errorText } from '../tests/browser.mjs';
 
-const [folder, tokens = '32'] = process.argv.slice(2);
+const [folder, tokens = '32', device = 'cpu'] = process.argv.slice(2);
 const harness = await new Harness().start();
 try {
-  const context = await harness.launch();
-  const page = await harness.open(context, '?panels=generation&device=cpu&workers=1');
+  const context = await harness.launch({ webgpu: device === 'webgpu' });
+  const page = await harness.open(context, `?panels=generation&device=${device}&workers=1`);
   const t0 = Date.now();
   await page.setInputFiles('[data-role=load]', ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'].map((f) => join(folder, f)));
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.status), null, { timeout: 600_000, polling: 200 });
@@ -32,9 +34,11 @@ try {
   const afterGenerate = await memory();
   console.log(`generated ${tokens} tokens in ${seconds.toFixed(1)} s end to end; the worker reports ${worker.toFixed(2)} tokens/s (${(1000 / worker).toFixed(0)} ms/token)`);
   console.log(`WebAssembly memory of the page's workers: ${(afterImport / 2 ** 20).toFixed(0)} MiB after the import, ${(afterGenerate / 2 ** 20).toFixed(0)} MiB after generating`);
-  console.log(`GPT2_SMALL_BROWSER_IMPORT_SECONDS=${importSeconds.toFixed(1)}`);
-  console.log(`GPT2_SMALL_BROWSER_MS_PER_TOKEN=${(1000 / worker).toFixed(0)}`);
-  console.log(`GPT2_SMALL_BROWSER_WASM_MIB=${(afterGenerate / 2 ** 20).toFixed(0)}`);
+  const D = device.toUpperCase();
+  console.log(`device: ${device}`);
+  console.log(`GPT2_SMALL_BROWSER_${D}_IMPORT_SECONDS=${importSeconds.toFixed(1)}`);
+  console.log(`GPT2_SMALL_BROWSER_${D}_MS_PER_TOKEN=${(1000 / worker).toFixed(0)}`);
+  console.log(`GPT2_SMALL_BROWSER_${D}_WASM_MIB=${(afterGenerate / 2 ** 20).toFixed(0)}`);
 } finally {
   await harness.close();
 }

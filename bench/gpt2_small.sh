@@ -18,4 +18,5 @@ echo "GPT2_SMALL_NATIVE_LOAD_SECONDS=$(sed -n 's/^loaded in \([0-9.]*\) s.*/\1/p
 echo "GPT2_SMALL_NATIVE_MS_PER_TOKEN=$(sed -n 's/.*: \([0-9.]*\) ms\/token.*/\1/p' <<<"$out")"
 echo "GPT2_SMALL_NATIVE_PEAK_MIB=$(( $(sed -n 's/^peak RSS \([0-9]*\) KB/\1/p' <<<"$out") / 1024 ))"
 echo "== browser (CPU path, one worker)"
-node bench/gpt2_small.mjs "$DIR" "$TOKENS"
+node bench/gpt2_small.mjs "$DIR" "$TOKENS" cpu
+[ -z "${WEBGPU:-}" ] || node bench/gpt2_small.mjs "$DIR" "$WEBGPU" webgpu  # WEBGPU=N tokens
