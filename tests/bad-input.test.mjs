@@ -154,7 +154,7 @@ describe('settings, corpora and model files on a trained page', () => {
     // Another program's safetensors: a valid file without our metadata.
     const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }));
     const foreign = Buffer.concat([Buffer.from(new BigUint64Array([BigInt(header.length)]).buffer), header, Buffer.alloc(8)]);
-    assert.equal(await load('other.safetensors', foreign), `Could not load "other.safetensors": cannot load checkpoint: the file has no metadata; it was not written by this playground${kept}`);
+    assert.equal(await load('other.safetensors', foreign), `Could not load "other.safetensors": cannot load checkpoint: the file has no metadata; it was not written by this playground (a Hugging Face model.safetensors loads together with its config.json and tokenizer files)${kept}`);
     assert.match(await load('config.safetensors', Buffer.from('{"model_type": "gpt2", "n_layer": 2}')), /^Could not load "config\.safetensors": cannot load checkpoint: not a readable safetensors file/);
     const huge = join(mkdtempSync(join(tmpdir(), 'gpt-huge-')), 'huge.safetensors');
     writeFileSync(huge, Buffer.alloc(200 * 1024 * 1024));

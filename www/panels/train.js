@@ -158,10 +158,11 @@ export function mount(root, ctx) {
   };
   save.addEventListener('click', download(() => pg.save(), 'application/octet-stream'));
   exportHf.addEventListener('click', download(() => pg.exportHf(), 'application/zip'));
-  /** One checkpoint file loads as before; several files (or a Hugging Face file) are a folder. */
+  /** One .safetensors file is a checkpoint (saved here); several files, or a .json / .txt, are a
+   *  Hugging Face folder. */
   const open = (files) => {
     if (!files.length) return;
-    const single = files.length === 1 && files[0].name.endsWith('.safetensors') && files[0].name !== 'model.safetensors';
+    const single = files.length === 1 && files[0].name.endsWith('.safetensors');
     (single ? pg.load(files[0]) : pg.importHf(files)).catch(() => {});
   };
   load.addEventListener('change', () => {

@@ -121,7 +121,11 @@ pub(crate) fn load_with(bytes: &[u8], device: &Device, extra_prefix: &str) -> Re
         ))
     })?;
     let meta = header.metadata().as_ref().ok_or_else(|| {
-        bad("the file has no metadata; it was not written by this playground".into())
+        bad(
+            "the file has no metadata; it was not written by this playground (a Hugging Face \
+             model.safetensors loads together with its config.json and tokenizer files)"
+                .into(),
+        )
     })?;
     let field = |key: &str| {
         meta.get(key).ok_or_else(|| {
