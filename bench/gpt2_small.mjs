@@ -20,6 +20,8 @@ try {
   const importSeconds = (Date.now() - t0) / 1000;
   const stats = await page.locator('[data-role=train-stats]').textContent();
   console.log(`imported in ${importSeconds.toFixed(1)} s: ${stats}`);
+  // With WebGPU the page may generate from a CPU copy of the weights when that is faster: it says so here.
+  console.log(`device note: ${await page.locator('[data-role=device-note]').textContent()}`);
   const memory = async () => (await page.evaluate(() => document.querySelector('main').playground.diagnostics()))
     .reduce((n, w) => n + w.memoryBytes, 0);
   const afterImport = await memory();
