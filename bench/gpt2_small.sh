@@ -18,5 +18,8 @@ echo "GPT2_SMALL_NATIVE_LOAD_SECONDS=$(sed -n 's/^loaded in \([0-9.]*\) s.*/\1/p
 echo "GPT2_SMALL_NATIVE_MS_PER_TOKEN=$(sed -n 's/.*: \([0-9.]*\) ms\/token.*/\1/p' <<<"$out")"
 echo "GPT2_SMALL_NATIVE_PEAK_MIB=$(( $(sed -n 's/^peak RSS \([0-9]*\) KB/\1/p' <<<"$out") / 1024 ))"
 echo "== browser (CPU path, one worker)"
-node bench/gpt2_small.mjs "$DIR" "$TOKENS" cpu
+browser=$(node bench/gpt2_small.mjs "$DIR" "$TOKENS" cpu | tee /dev/stderr)
+native_ms=$(sed -n 's/.*: \([0-9.]*\) ms\/token.*/\1/p' <<<"$out")
+page_ms=$(sed -n 's/^GPT2_SMALL_BROWSER_CPU_MS_PER_TOKEN=//p' <<<"$browser")
+echo "page / native speed, this run: $(python3 -c "print(f'{$native_ms / $page_ms:.2f}x')") (ms/token $page_ms vs $native_ms)"
 [ -z "${WEBGPU:-}" ] || node bench/gpt2_small.mjs "$DIR" "$WEBGPU" webgpu  # WEBGPU=N tokens

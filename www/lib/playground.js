@@ -167,7 +167,12 @@ export class Playground extends EventTarget {
   }
   /** True when Train would continue the current model rather than build a new one. */
   get canTrainMore() {
-    return !!this.#info && (this.#info.step > 0 || !!this.#origin?.huggingFace) && this.#sameBuild();
+    return this.pretrained && this.#sameBuild();
+  }
+  /** Whether the model has learned something: it trained here, or came pre-trained from a
+   *  Hugging Face folder (at step 0 of this page's count). */
+  get pretrained() {
+    return !!this.#info && (this.#info.step > 0 || !!this.#origin?.huggingFace);
   }
   /** Figures of the current run for display: step, target, tokens/s, ETA, mean first/last losses. */
   get stats() {
@@ -923,20 +928,31 @@ export class Playground extends EventTarget {
       const buffer = bytes instanceof Blob ? await bytes.arrayBuffer()
         : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice().buffer
           : bytes.slice(0);
-      const options = { device: this.#device.device, corpus: this.#text, preset: this.#settings.preset };
-      const info = await this.call('load', { bytes: buffer, options }, null, [buffer]);
-      this.#paused = false;
-      this.#adopt(info, { ...this.#build(), preset: info.preset }, { kind: 'loaded', file: name });
-      await this.#refreshCopy();
-      this.#setStatus('done');
-      this.#emit('trained', info);
-      return info;
+      return await this.#loadWith('load', { bytes: buffer }, [buffer], { kind: 'loaded', file: name });
     } catch (err) {
-      const message = `Could not load "${name}": ${err.message}. The current model is kept.`;
-      this.#error(message, { action: 'load' });
-      this.#setStatus('error');
-      throw new Error(message);
+      throw this.#loadFailed(`Could not load "${name}"`, err);
     }
+  }
+
+  /** Replaces the model with the session a `load`-like request (`type`, `fields`) builds in the
+   *  worker, trainable on the current corpus when its tokenizer can encode it. */
+  async #loadWith(type, fields, transfer, origin) {
+    const options = { device: this.#device.device, corpus: this.#text, preset: this.#settings.preset };
+    const info = await this.call(type, { ...fields, options }, null, transfer);
+    this.#paused = false;
+    this.#adopt(info, { ...this.#build(), preset: info.preset }, origin);
+    await this.#refreshCopy();
+    this.#setStatus('done');
+    this.#emit('trained', info);
+    return info;
+  }
+
+  /** Says why a load failed (the current model is kept) and returns the error to throw. */
+  #loadFailed(what, err) {
+    const message = `${what}: ${err.message}. The current model is kept.`;
+    this.#error(message, { action: 'load' });
+    this.#setStatus('error');
+    return new Error(message);
   }
 
   /** The model as a Hugging Face GPT-2 folder in one zip (config.json, model.safetensors,
@@ -970,19 +986,9 @@ export class Playground extends EventTarget {
           : ArrayBuffer.isView(f.bytes) ? f.bytes.slice().buffer : f.bytes.slice(0);
         return { name: base(f), bytes };
       }));
-      const options = { device: this.#device.device, corpus: this.#text, preset: this.#settings.preset };
-      const info = await this.call('importHf', { files: read, options }, null, read.map((f) => f.bytes));
-      this.#paused = false;
-      this.#adopt(info, { ...this.#build(), preset: info.preset }, { kind: 'loaded', file: label, huggingFace: true });
-      await this.#refreshCopy();
-      this.#setStatus('done');
-      this.#emit('trained', info);
-      return info;
+      return await this.#loadWith('importHf', { files: read }, read.map((f) => f.bytes), { kind: 'loaded', file: label, huggingFace: true });
     } catch (err) {
-      const message = `Could not import ${label}: ${err.message}. The current model is kept.`;
-      this.#error(message, { action: 'load' });
-      this.#setStatus('error');
-      throw new Error(message);
+      throw this.#loadFailed(`Could not import ${label}`, err);
     }
   }
 

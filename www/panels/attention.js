@@ -206,9 +206,7 @@ export function mount(root, ctx) {
       if (state.query < 0 || state.query >= T) state.query = T - 1;
       body.hidden = false;
       render();
-      // An imported Hugging Face model is pre-trained elsewhere: step 0 here says nothing.
-      const untrained = step === 0 && !ctx.playground?.origin?.huggingFace;
-      setState(root, 'ready', untrained ? 'This model is untrained (step 0): expect nearly uniform attention. Train it and inspect again.' : '');
+      setState(root, 'ready', !ctx.playground.pretrained ? 'This model is untrained (step 0): expect nearly uniform attention. Train it and inspect again.' : '');
     } catch (err) {
       setState(root, 'error', `Could not inspect the prompt: ${err.message}`);
     } finally {

@@ -162,12 +162,7 @@ pub(crate) fn load_with(bytes: &[u8], device: &Device, extra_prefix: &str) -> Re
     let mut source = FileWeights::new(&tensors, false);
     let model = Gpt::from_source(&config, &mut source, device)?;
     let wanted = |n: &str| !extra_prefix.is_empty() && n.starts_with(extra_prefix);
-    let unused: Vec<String> = tensors
-        .names()
-        .into_iter()
-        .filter(|n| !source.used.contains(*n) && !wanted(n))
-        .map(str::to_string)
-        .collect();
+    let unused = source.unused(wanted);
     if !unused.is_empty() {
         return Err(bad(format!(
             "the file has tensors this model does not use ({}); does the config match the weights?",
@@ -195,7 +190,7 @@ pub(crate) fn load_with(bytes: &[u8], device: &Device, extra_prefix: &str) -> Re
 pub(crate) struct FileWeights<'a, 'data> {
     tensors: &'a SafeTensors<'data>,
     /// The file's names of the tensors read so far.
-    pub used: HashSet<String>,
+    used: HashSet<String>,
     /// Whether the file names tensors without `transformer.` (Hugging Face's `GPT2Model`).
     bare: bool,
 }
@@ -208,6 +203,17 @@ impl<'a, 'data> FileWeights<'a, 'data> {
             used: HashSet::new(),
             bare,
         }
+    }
+
+    /// The file's tensors that no parameter read and `ignored` does not excuse, sorted: a file
+    /// with more tensors than its config explains is refused rather than half read.
+    pub(crate) fn unused(&self, ignored: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut names: Vec<String> = (self.tensors.names().into_iter())
+            .filter(|n| !self.used.contains(*n) && !ignored(n))
+            .map(str::to_string)
+            .collect();
+        names.sort_unstable();
+        names
     }
 
     /// The file's name for parameter `name`.

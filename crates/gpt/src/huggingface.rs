@@ -353,13 +353,8 @@ pub fn import(files: &[File], device: &Device) -> Result<(Gpt, Tokenizer)> {
             || n.ends_with(".attn.masked_bias")
             || (config.tie_weights && n == "lm_head.weight")
     };
-    let mut unused: Vec<&str> = tensors
-        .names()
-        .into_iter()
-        .filter(|n| !source.used.contains(*n) && !ignored(n))
-        .collect();
+    let unused = source.unused(ignored);
     if !unused.is_empty() {
-        unused.sort_unstable();
         return Err(import_error(format!(
             "model.safetensors has tensors a GPT-2 of this config.json does not use ({})",
             unused.join(", ")

@@ -216,12 +216,6 @@ impl Tokenizer {
             }
         }
         let by_id = tokens_by_id(&entries)?;
-        let pattern = |v: Option<&Value>| {
-            v.and_then(|p| p.get("pattern"))
-                .and_then(|p| p.get("Regex"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
         match kind {
             "BPE" => {
                 for key in ["dropout", "continuing_subword_prefix", "end_of_word_suffix"] {
@@ -238,7 +232,7 @@ impl Tokenizer {
                     )));
                 }
                 let pre = file.get("pre_tokenizer").unwrap_or(&Value::Null);
-                let rules = pretokenizer_of(pre, &pattern)?;
+                let rules = pretokenizer_of(pre)?;
                 let merges = model
                     .get("merges")
                     .and_then(Value::as_array)
@@ -257,7 +251,7 @@ impl Tokenizer {
                 byte_level(&by_id, &special_ids, &pairs, rules, false)
             }
             "WordLevel" => {
-                if pattern(file.get("pre_tokenizer")).as_deref() != Some(CHAR_PATTERN) {
+                if pattern(file.get("pre_tokenizer")) != Some(CHAR_PATTERN) {
                     return Err(bad(
                         "a word-level model is read only as a character-level tokenizer (every \
                          character its own token)"
@@ -354,11 +348,13 @@ fn tokens_by_id<'a>(entries: &[(&'a str, u64)]) -> Result<Vec<&'a str>, Tokenize
     Ok(by_id.into_iter().flatten().collect())
 }
 
+/// The regular expression of a `Split` pre-tokenizer, if `v` is one.
+fn pattern(v: Option<&Value>) -> Option<&str> {
+    v?.get("pattern")?.get("Regex")?.as_str()
+}
+
 /// Which of the two pre-tokenizers a `tokenizer.json` describes.
-fn pretokenizer_of(
-    pre: &Value,
-    pattern: &dyn Fn(Option<&Value>) -> Option<String>,
-) -> Result<Pretokenizer, TokenizerError> {
+fn pretokenizer_of(pre: &Value) -> Result<Pretokenizer, TokenizerError> {
     let kind = pre.get("type").and_then(Value::as_str).unwrap_or("none");
     let flag = |v: &Value, key: &str, default: bool| {
         v.get(key).and_then(Value::as_bool).unwrap_or(default)
@@ -372,9 +368,7 @@ fn pretokenizer_of(
     match (kind, steps.map(Vec::as_slice)) {
         ("ByteLevel", _) if gpt2(pre) => Ok(Pretokenizer::Gpt2),
         ("Sequence", Some([only])) if gpt2(only) => Ok(Pretokenizer::Gpt2),
-        ("Sequence", Some([split, _]))
-            if pattern(Some(split)).as_deref() == Some(SPLIT_PATTERN) =>
-        {
+        ("Sequence", Some([split, _])) if pattern(Some(split)) == Some(SPLIT_PATTERN) => {
             Ok(Pretokenizer::Playground)
         }
         ("ByteLevel", _) => Err(bad(
