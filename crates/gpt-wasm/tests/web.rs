@@ -229,8 +229,8 @@ async fn fused_ops_match_their_references_in_wasm() {
     let report = gpt::ops::self_check::compare_with_references(&gpt::device::cpu())
         .await
         .expect("compare");
-    // GELU 2, LayerNorm 4, attention 18, AdamW 3 (ops::self_check).
-    assert_eq!(report.len(), 27);
+    // GELU 2, LayerNorm 4, attention 18, cross-entropy 2, AdamW 3 (ops::self_check).
+    assert_eq!(report.len(), 29);
     let failed: Vec<_> = report.iter().filter(|c| !c.passed()).collect();
     assert!(failed.is_empty(), "{failed:?}");
 }

@@ -22,21 +22,73 @@ pub struct CausalSelfAttention {
 
 /// Keys and values already computed for earlier positions, so that generating one more token
 /// costs one position of work instead of recomputing the prefix.
+///
+/// The buffers are allocated once for `capacity` positions (the context window) and each new
+/// position is written in place; attention reads the filled prefix as a view. Appending with
+/// `cat` instead would copy the whole cache, in every layer, for every token.
 #[derive(Clone, Debug, Default)]
 pub struct LayerCache {
-    /// `[B, H, T_past, head_dim]` each, once something was cached.
+    /// `[B, H, capacity, head_dim]` each, once something was cached.
     kv: Option<(Tensor<4>, Tensor<4>)>,
+    /// Positions filled, from the start of the buffers.
+    len: usize,
+    /// Positions to allocate room for at the first write (grown if ever exceeded).
+    capacity: usize,
 }
 
 impl LayerCache {
+    /// An empty cache that will hold up to `capacity` positions without reallocating.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            kv: None,
+            len: 0,
+            capacity,
+        }
+    }
+
     /// Number of cached positions.
     pub fn len(&self) -> usize {
-        self.kv.as_ref().map_or(0, |(k, _)| k.dims()[2])
+        self.len
     }
 
     /// True when nothing is cached yet.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
+    }
+
+    /// Write `k` and `v` (`[B, H, T, hd]`) after the cached positions: the keys and values of
+    /// every position so far, `[B, H, T_past + T, hd]` each (views of the buffers).
+    fn append(&mut self, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let [b, h, t, hd] = k.dims();
+        let (start, end) = (self.len, self.len + t);
+        let (kb, vb) = match self.kv.take() {
+            Some((kb, vb)) if kb.dims()[0] == b && kb.dims()[2] >= end => (kb, vb),
+            previous => {
+                // First write, or more positions than the room made (a caller that goes past
+                // the context window): new buffers, the filled prefix copied over.
+                let room = end.max(self.capacity).max(2 * start);
+                let fresh = || Tensor::<4>::zeros([b, h, room, hd], &k.device());
+                match previous {
+                    Some((kb, vb)) if start > 0 && kb.dims()[0] == b => {
+                        let prefix = |t: Tensor<4>| t.slice([0..b, 0..h, 0..start, 0..hd]);
+                        let at = [0..b, 0..h, 0..start, 0..hd];
+                        (
+                            fresh().slice_assign(at.clone(), prefix(kb)),
+                            fresh().slice_assign(at, prefix(vb)),
+                        )
+                    }
+                    _ => (fresh(), fresh()),
+                }
+            }
+        };
+        // In place: the cache holds the only reference to the buffers here.
+        let at = [0..b, 0..h, start..end, 0..hd];
+        let (kb, vb) = (kb.slice_assign(at.clone(), k), vb.slice_assign(at, v));
+        self.len = end;
+        let filled = [0..b, 0..h, 0..end, 0..hd];
+        let views = (kb.clone().slice(filled.clone()), vb.clone().slice(filled));
+        self.kv = Some((kb, vb));
+        views
     }
 }
 
@@ -82,12 +134,8 @@ impl CausalSelfAttention {
         };
         // Generation: the new positions' keys and values join the cached ones.
         let device = qkv.device();
-        let (q, mut k, mut v) = attention::split_heads(qkv, self.n_head); // [B, H, T, hd] each
-        if let Some((pk, pv)) = cache.kv.take() {
-            k = Tensor::cat(vec![pk, k], 2); // [B, H, T_past + T, hd]
-            v = Tensor::cat(vec![pv, v], 2);
-        }
-        cache.kv = Some((k.clone(), v.clone()));
+        let (q, k, v) = attention::split_heads(qkv, self.n_head); // [B, H, T, hd] each
+        let (k, v) = cache.append(k, v); // [B, H, T_past + T, hd] each
         // A single new query may see everything before it: no mask needed.
         let (t, t_total) = (q.dims()[2], k.dims()[2]);
         let mask = (causal && t > 1).then(|| causal_mask(t, t_total, &device));

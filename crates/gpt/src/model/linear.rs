@@ -37,7 +37,8 @@ impl Linear {
 
     /// `[..., d_in] -> [..., d_out]`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        burn::tensor::module::linear(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()))
+        let bias = self.bias.as_ref().map(|b| b.val());
+        rows_linear(x, self.weight.val(), bias)
     }
 
     pub(crate) fn named_params(&self, name: &str, out: &mut Vec<NamedParam>) {
@@ -46,4 +47,24 @@ impl Linear {
             out.push(NamedParam::of1(format!("{name}.bias"), b));
         }
     }
+}
+
+/// `x [..., d_in]` times `weight [d_in, d_out]` (plus `bias [d_out]`) as one
+/// `[rows, d_in] x [d_in, d_out]` matrix product over all leading positions.
+///
+/// Why not burn's `linear` on `[B, T, d_in]` directly: when `T` fills its row tiles it runs a
+/// batched product, one small gemm per sequence, each packing the whole weight again (and the
+/// same for the input gradient in the backward pass). Folding the batch into the rows packs the
+/// weight once and lets gemm split one large product across threads. The reshapes are views.
+pub fn rows_linear<const D: usize>(
+    x: Tensor<D>,
+    weight: Tensor<2>,
+    bias: Option<Tensor<1>>,
+) -> Tensor<D> {
+    let mut dims = x.dims();
+    let d_in = dims[D - 1];
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let y = burn::tensor::module::linear(x.reshape([rows, d_in]), weight, bias); // [rows, d_out]
+    dims[D - 1] = y.dims()[1];
+    y.reshape(dims)
 }

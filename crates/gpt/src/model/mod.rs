@@ -135,7 +135,8 @@ impl Gpt {
     /// keys and values to it: logits `[B, T_new, V]`. `cache.len() + T_new <= block_size`.
     pub fn forward_cached(&self, tokens: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
         if cache.layers.len() != self.blocks.len() {
-            cache.layers = vec![LayerCache::default(); self.blocks.len()];
+            let room = LayerCache::with_capacity(self.config.block_size);
+            cache.layers = vec![room; self.blocks.len()];
         }
         self.run(tokens, Some(cache), None, false)
     }
@@ -177,7 +178,7 @@ impl Gpt {
             Some(w) => w.val(),
             None => self.embeddings.wte.val(),
         };
-        burn::tensor::module::linear(x, head.transpose(), None)
+        linear::rows_linear(x, head.transpose(), None)
     }
 
     /// Run one sequence through the model and read back everything the explainer panels show.

@@ -252,7 +252,7 @@ mod kernel {
     use burn::backend::flex::FlexTensor;
     use burn::tensor::{Shape, TensorData};
 
-    use super::super::f32s;
+    use super::super::{exp::exp, f32s, for_each_job, max_of, sum_map, sum_map2};
 
     /// Sizes of one call.
     #[derive(Clone, Copy, Debug)]
@@ -334,18 +334,6 @@ mod kernel {
         }
     }
 
-    /// Runs `f(index, item)` for every item (one per sequence): in parallel natively, one after
-    /// another in the browser (single-threaded there).
-    fn for_each_sequence<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
-        #[cfg(not(target_family = "wasm"))]
-        {
-            use rayon::prelude::*;
-            items.par_iter_mut().enumerate().for_each(|(i, x)| f(i, x));
-        }
-        #[cfg(target_family = "wasm")]
-        items.iter_mut().enumerate().for_each(|(i, x)| f(i, x));
-    }
-
     /// `qkv [B, T, 3C]` (and the dropout draw `[B, H, T, T]`) -> (`y [B, T, C]`,
     /// probabilities `[B, H, T, T]`).
     pub fn forward(
@@ -363,7 +351,7 @@ mod kernel {
             .chunks_mut(t * c)
             .zip(probs.chunks_mut(h * t * t))
             .collect();
-        for_each_sequence(&mut jobs, |s, (y, probs)| {
+        for_each_job(&mut jobs, |s, (y, probs)| {
             let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
             let (mut q, mut k, mut kt, mut v) = (
                 vec![0.0; t * hd],
@@ -385,12 +373,11 @@ mod kernel {
                         axpy(p, q[i * hd + d], &kt[d * t..][..n]);
                     }
                     // Softmax over those scores (the unseen ones stay exactly 0).
-                    let max = p.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
-                    let mut sum = 0.0;
+                    let max = max_of(p) * scale;
                     for e in p.iter_mut() {
-                        *e = (*e * scale - max).exp();
-                        sum += *e;
+                        *e = exp(*e * scale - max);
                     }
+                    let sum = sum_map(p, |e| e);
                     p.iter_mut().for_each(|e| *e /= sum);
                     // Mix the values the (possibly dropped-out) weights select.
                     let out = &mut y[i * c + head * hd..][..hd];
@@ -424,7 +411,7 @@ mod kernel {
         let scale = 1.0 / (hd as f32).sqrt();
         let mut dqkv = vec![0.0f32; b * t * 3 * c];
         let mut jobs: Vec<_> = dqkv.chunks_mut(t * 3 * c).collect();
-        for_each_sequence(&mut jobs, |s, dseq| {
+        for_each_job(&mut jobs, |s, dseq| {
             let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
             let dy = &dy[s * t * c..][..t * c];
             let buf = || vec![0.0f32; t * hd];
@@ -456,7 +443,7 @@ mod kernel {
                         dp[j] *= m;
                     }
                     // Through the softmax, then the scale.
-                    let dot: f32 = p.iter().zip(dp.iter()).map(|(p, d)| p * d).sum();
+                    let dot = sum_map2(p, dp, |p, d| p * d);
                     let qi = &q[i * hd..][..hd];
                     for j in 0..n {
                         let ds = p[j] * (dp[j] - dot) * scale;

@@ -17,6 +17,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
 
+use super::exp::exp;
 use super::f32s;
 
 /// The GELU of `x` (any shape): the fused CPU kernel on `flex`, burn's own elsewhere.
@@ -67,7 +68,7 @@ impl<C: CheckpointStrategy> GeluBackend for Autodiff<Flex, C> {
                 unary::<Flex, _>(ops.parents, ops.node, grads, |g| {
                     map(&x, Some(&g), |x, g| {
                         let cdf = 0.5 * (1.0 + erf(x * FRAC_1_SQRT_2));
-                        let pdf = FRAC_1_SQRT_2PI * (-0.5 * x * x).exp();
+                        let pdf = FRAC_1_SQRT_2PI * exp(-0.5 * x * x);
                         g * (cdf + x * pdf)
                     })
                 });
@@ -98,13 +99,10 @@ const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 fn map(x: &FlexTensor, g: Option<&FlexTensor>, f: impl Fn(f32, f32) -> f32) -> FlexTensor {
     let shape = x.layout().shape().clone();
     let xs = f32s(x);
-    let out: Vec<f32> = match g {
+    let gs = g.map(f32s);
+    let out: Vec<f32> = match &gs {
         None => xs.iter().map(|&x| f(x, 0.0)).collect(),
-        Some(g) => xs
-            .iter()
-            .zip(f32s(g).iter())
-            .map(|(&x, &g)| f(x, g))
-            .collect(),
+        Some(gs) => xs.iter().zip(gs.iter()).map(|(&x, &g)| f(x, g)).collect(),
     };
     FlexTensor::from_data(TensorData::new(out, shape))
 }

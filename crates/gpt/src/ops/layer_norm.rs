@@ -75,8 +75,8 @@ impl LayerNormBackend for Flex {
         let mut out = vec![0.0f32; x.len()];
         for (row, y) in x.chunks_exact(c).zip(out.chunks_exact_mut(c)) {
             let (mean, denom) = moments(row, eps);
-            for i in 0..c {
-                y[i] = (row[i] - mean) / denom * gamma[i] + beta[i];
+            for (((y, &v), &g), &b) in y.iter_mut().zip(row).zip(gamma.iter()).zip(beta.iter()) {
+                *y = (v - mean) / denom * g + b;
             }
         }
         FlexTensor::from_data(TensorData::new(out, shape))
@@ -119,19 +119,25 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
                     .zip(dy.chunks_exact(c))
                     .zip(dx.chunks_exact_mut(c))
                 {
+                    // Element-wise loops and lane-wise sums (see `ops::sum_map`): each
+                    // vectorises.
                     let (mean, denom) = moments(row, eps);
-                    let (mut a, mut b) = (0.0f32, 0.0f32);
-                    for i in 0..c {
-                        xhat[i] = (row[i] - mean) / denom;
-                        dxhat[i] = dy[i] * gamma[i];
-                        a += dxhat[i];
-                        b += dxhat[i] * xhat[i];
-                        dgamma[i] += dy[i] * xhat[i];
-                        dbeta[i] += dy[i];
+                    for (xh, &v) in xhat.iter_mut().zip(row) {
+                        *xh = (v - mean) / denom;
                     }
-                    let (a, b) = (a / c as f32, b / c as f32);
-                    for i in 0..c {
-                        dx[i] = (dxhat[i] - a - xhat[i] * b) / denom;
+                    for ((dxh, &d), &g) in dxhat.iter_mut().zip(dy).zip(gamma.iter()) {
+                        *dxh = d * g;
+                    }
+                    for (((dg, db), &d), &xh) in
+                        dgamma.iter_mut().zip(dbeta.iter_mut()).zip(dy).zip(&xhat)
+                    {
+                        *dg += d * xh;
+                        *db += d;
+                    }
+                    let a = super::sum_map(&dxhat, |v| v) / c as f32;
+                    let b = super::sum_map2(&dxhat, &xhat, |d, x| d * x) / c as f32;
+                    for ((dx, &dxh), &xh) in dx.iter_mut().zip(&dxhat).zip(&xhat) {
+                        *dx = (dxh - a - xh * b) / denom;
                     }
                 }
                 let tensor = |v: Vec<f32>, shape| FlexTensor::from_data(TensorData::new(v, shape));
@@ -168,12 +174,13 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
     }
 }
 
-/// A row's mean and `sqrt(var + eps)` (biased variance, two passes: as burn's composition).
+/// A row's mean and `sqrt(var + eps)` (biased variance, two passes: as burn's composition;
+/// the sums lane-wise).
 #[inline]
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|&v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = super::sum_map(row, |v| v) / n;
+    let var = super::sum_map(row, |v| (v - mean) * (v - mean)) / n;
     (mean, (var + eps).sqrt())
 }
 

@@ -7,12 +7,15 @@
 
 pub mod adamw;
 pub mod causal_attention;
+pub mod cross_entropy;
+pub mod exp;
 pub mod gelu;
 pub mod layer_norm;
 pub mod self_check;
 
 pub use adamw::{AdamWStep, adamw_update};
 pub use causal_attention::causal_attention;
+pub use cross_entropy::cross_entropy;
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;
 
@@ -39,6 +42,78 @@ pub(crate) fn f32s(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
                 .to_vec(),
         ),
     }
+}
+
+/// Runs `f(index, job)` for every job: in parallel natively (rayon), one after another in the
+/// browser (single-threaded there).
+pub(crate) fn for_each_job<T: Send>(jobs: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        use rayon::prelude::*;
+        jobs.par_iter_mut().enumerate().for_each(|(i, x)| f(i, x));
+    }
+    #[cfg(target_family = "wasm")]
+    jobs.iter_mut().enumerate().for_each(|(i, x)| f(i, x));
+}
+
+/// Lanes of the partial sums in [`sum_map`] and [`sum_map2`]: one 256-bit vector of f32 (two
+/// SSE registers natively, two SIMD128 ones in wasm32).
+const LANES: usize = 8;
+
+/// `sum_i f(a_i)`, accumulated in [`LANES`] interleaved partial sums so that the loop
+/// vectorises (a single running sum is a dependency chain the compiler may not reorder).
+#[inline(always)]
+pub(crate) fn sum_map(a: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] += f(c[l]);
+        }
+    }
+    fold_lanes(acc) + tail
+}
+
+/// `sum_i f(a_i, b_i)` over two equally long slices, as [`sum_map`].
+#[inline(always)]
+pub(crate) fn sum_map2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = (ca.remainder().iter().zip(cb.remainder()))
+        .map(|(&x, &y)| f(x, y))
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..LANES {
+            acc[l] += f(x[l], y[l]);
+        }
+    }
+    fold_lanes(acc) + tail
+}
+
+/// The largest value of `a` (negative infinity when empty), with [`LANES`] running maxima.
+#[inline(always)]
+pub(crate) fn max_of(a: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] = acc[l].max(c[l]);
+        }
+    }
+    acc.iter().fold(tail, |m, &x| m.max(x))
+}
+
+/// The partial sums added pairwise.
+#[inline(always)]
+fn fold_lanes(acc: [f32; LANES]) -> f32 {
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
 
 /// Helpers of the fused ops' tests.

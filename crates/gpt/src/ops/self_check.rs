@@ -3,9 +3,9 @@
 //! cases natively; this exists so that the same comparison runs where `cargo test` cannot: in
 //! the browser, on flex compiled to wasm32 (SIMD128) and on WebGPU (`wasm-bindgen` tests).
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
-use super::{AdamWStep, adamw, causal_attention, gelu, layer_norm};
+use super::{AdamWStep, adamw, causal_attention, cross_entropy, gelu, layer_norm};
 use crate::device::read_f32;
 use crate::error::Result;
 
@@ -100,6 +100,24 @@ pub async fn compare_with_references(device: &Device) -> Result<Vec<Comparison>>
         }
     }
 
+    // Cross-entropy of 11 rows over a vocabulary of 13, scaled logits (a naive exp overflows).
+    let logits = Tensor::<2>::random([11, 13], Distribution::Normal(0.0, 20.0), device);
+    let ids: Vec<i64> = (0..11).map(|r| (r * 5 % 13) as i64).collect();
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(ids, [11]), device);
+    let run = |f: fn(Tensor<2>, Tensor<1, Int>) -> Tensor<1>| {
+        let x = logits.clone().require_grad();
+        let loss = f(x.clone(), targets.clone());
+        let grads = loss.clone().mul_scalar(1.7).sum().backward();
+        (loss, x.grad(&grads))
+    };
+    let (ours, theirs) = (
+        run(cross_entropy::cross_entropy),
+        run(cross_entropy::reference),
+    );
+    let case = "cross_entropy [11, 13]";
+    compare(&mut out, case, "loss", ours.0, theirs.0).await?;
+    compare_grad(&mut out, case, "dlogits", ours.1, theirs.1).await?;
+
     // One AdamW update of 37 values, a late step, with decay and a clip factor.
     let vector = |sd| Tensor::<1>::random([37], Distribution::Normal(0.0, sd), device);
     let (p, g, m) = (vector(0.5), vector(1.0), vector(0.01));
@@ -185,8 +203,9 @@ mod tests {
     #[test]
     fn every_fused_op_and_gradient_agrees_natively() {
         let report = block_on(compare_with_references(&cpu())).expect("compare");
-        // 2 for GELU, 4 for LayerNorm, 3 for each of 6 attention cases, 3 for AdamW.
-        assert_eq!(report.len(), 2 + 4 + 18 + 3);
+        // 2 for GELU, 4 for LayerNorm, 3 for each of 6 attention cases, 2 for the
+        // cross-entropy, 3 for AdamW.
+        assert_eq!(report.len(), 2 + 4 + 18 + 2 + 3);
         for c in &report {
             assert!(c.passed(), "{c:?}");
         }

@@ -10,7 +10,6 @@ pub mod schedule;
 pub mod state;
 
 use burn::module::Module;
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -145,11 +144,7 @@ pub struct ShardGradients {
 /// Mean next-token cross-entropy: logits `[B, T, V]`, targets `[B * T]` -> `[1]`.
 pub fn cross_entropy(logits: Tensor<3>, targets: Tensor<1, Int>) -> Tensor<1> {
     let [b, t, v] = logits.dims();
-    let log_probs = log_softmax(logits.reshape([b * t, v]), 1); // [B*T, V]
-    log_probs
-        .gather(1, targets.reshape([b * t, 1]))
-        .mean()
-        .neg()
+    crate::ops::cross_entropy(logits.reshape([b * t, v]), targets) // [B*T, V] -> [1]
 }
 
 /// Owns a model under training, its optimizer and its data.
