@@ -252,7 +252,7 @@ mod kernel {
     use burn::backend::flex::FlexTensor;
     use burn::tensor::{Shape, TensorData};
 
-    use super::super::{exp::exp, f32s, for_each_job, max_of, sum_map, sum_map2};
+    use super::super::{exp::exp, f32s, for_each_job, max_of, sum_map, sum_map2, wide_kernel};
 
     /// Sizes of one call.
     #[derive(Clone, Copy, Debug)]
@@ -309,6 +309,7 @@ mod kernel {
 
     /// One head of one sequence copied out of `qkv` (`[T, 3C]` rows): `part` 0, 1, 2 for q, k,
     /// v; `[T, hd]` row-major.
+    #[inline(always)]
     fn gather(seq: &[f32], dims: Dims, part: usize, head: usize, out: &mut [f32]) {
         let (c, hd) = (dims.c(), dims.hd);
         for (row, dst) in seq.chunks_exact(3 * c).zip(out.chunks_exact_mut(hd)) {
@@ -317,6 +318,7 @@ mod kernel {
     }
 
     /// `[T, hd]` -> `[hd, T]`.
+    #[inline(always)]
     fn transpose(m: &[f32], dims: Dims, out: &mut [f32]) {
         let (t, hd) = (dims.t, dims.hd);
         for i in 0..t {
@@ -327,7 +329,7 @@ mod kernel {
     }
 
     /// `acc += a * x`, element-wise (vectorises).
-    #[inline]
+    #[inline(always)]
     fn axpy(acc: &mut [f32], a: f32, x: &[f32]) {
         for (o, v) in acc.iter_mut().zip(x) {
             *o += a * v;
@@ -342,9 +344,8 @@ mod kernel {
         dims: Dims,
         causal: bool,
     ) -> (Vec<f32>, Vec<f32>) {
-        let Dims { b, t, h, hd } = dims;
+        let Dims { b, t, h, .. } = dims;
         let c = dims.c();
-        let scale = 1.0 / (hd as f32).sqrt();
         let mut y = vec![0.0f32; b * t * c];
         let mut probs = vec![0.0f32; b * h * t * t];
         let mut jobs: Vec<_> = y
@@ -352,6 +353,50 @@ mod kernel {
             .zip(probs.chunks_mut(h * t * t))
             .collect();
         for_each_job(&mut jobs, |s, (y, probs)| {
+            forward_sequence(qkv, keep, dims, causal, s, y, probs);
+        });
+        (y, probs)
+    }
+
+    /// d`qkv [B, T, 3C]` from the input, the probabilities the forward pass gave, the dropout
+    /// draw and d`y [B, T, C]`.
+    ///
+    /// With `P` the probabilities, `M` the draw and `S` the scaled scores:
+    /// `dV = (P∘M)^T dY`, `dP = (dY V^T)∘M`, `dS = P∘(dP - rowsum(P∘dP))`,
+    /// `dQ = dS K · scale`, `dK = dS^T Q · scale`.
+    pub fn backward(
+        qkv: &[f32],
+        probs: &[f32],
+        keep: Option<&[f32]>,
+        dy: &[f32],
+        dims: Dims,
+        causal: bool,
+    ) -> Vec<f32> {
+        let Dims { b, t, .. } = dims;
+        let c = dims.c();
+        let mut dqkv = vec![0.0f32; b * t * 3 * c];
+        let mut jobs: Vec<_> = dqkv.chunks_mut(t * 3 * c).collect();
+        for_each_job(&mut jobs, |s, dseq| {
+            backward_sequence(qkv, probs, keep, dy, dims, causal, s, dseq);
+        });
+        dqkv
+    }
+
+    wide_kernel! {
+        /// [`forward`] for sequence `s`: its rows of `y` (`[T, C]`) and its probabilities
+        /// (`[H, T, T]`).
+        fn forward_sequence(
+            qkv: &[f32],
+            keep: Option<&[f32]>,
+            dims: Dims,
+            causal: bool,
+            s: usize,
+            y: &mut [f32],
+            probs: &mut [f32],
+        ) {
+            let Dims { t, h, hd, .. } = dims;
+            let c = dims.c();
+            let scale = 1.0 / (hd as f32).sqrt();
             let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
             let (mut q, mut k, mut kt, mut v) = (
                 vec![0.0; t * hd],
@@ -388,30 +433,24 @@ mod kernel {
                     }
                 }
             }
-        });
-        (y, probs)
+        }
     }
 
-    /// d`qkv [B, T, 3C]` from the input, the probabilities the forward pass gave, the dropout
-    /// draw and d`y [B, T, C]`.
-    ///
-    /// With `P` the probabilities, `M` the draw and `S` the scaled scores:
-    /// `dV = (P∘M)^T dY`, `dP = (dY V^T)∘M`, `dS = P∘(dP - rowsum(P∘dP))`,
-    /// `dQ = dS K · scale`, `dK = dS^T Q · scale`.
-    pub fn backward(
-        qkv: &[f32],
-        probs: &[f32],
-        keep: Option<&[f32]>,
-        dy: &[f32],
-        dims: Dims,
-        causal: bool,
-    ) -> Vec<f32> {
-        let Dims { b, t, h, hd } = dims;
-        let c = dims.c();
-        let scale = 1.0 / (hd as f32).sqrt();
-        let mut dqkv = vec![0.0f32; b * t * 3 * c];
-        let mut jobs: Vec<_> = dqkv.chunks_mut(t * 3 * c).collect();
-        for_each_job(&mut jobs, |s, dseq| {
+    wide_kernel! {
+        /// [`backward`] for sequence `s`: its rows of d`qkv` (`[T, 3C]`).
+        fn backward_sequence(
+            qkv: &[f32],
+            probs: &[f32],
+            keep: Option<&[f32]>,
+            dy: &[f32],
+            dims: Dims,
+            causal: bool,
+            s: usize,
+            dseq: &mut [f32],
+        ) {
+            let Dims { t, h, hd, .. } = dims;
+            let c = dims.c();
+            let scale = 1.0 / (hd as f32).sqrt();
             let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
             let dy = &dy[s * t * c..][..t * c];
             let buf = || vec![0.0f32; t * hd];
@@ -460,8 +499,7 @@ mod kernel {
                     }
                 }
             }
-        });
-        dqkv
+        }
     }
 }
 

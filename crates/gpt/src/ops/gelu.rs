@@ -4,8 +4,8 @@
 //! Why fused: burn's `flex` backend evaluates GELU (and its backward pass) one element at a time
 //! through libm's scalar `erff`, 6-9% of a baby training step natively. Here `erf` is a rational
 //! approximation (odd numerator / even denominator polynomial in x, clamped to |x| <= 4, where
-//! erf is ±1 in f32), written over slices so the compiler vectorises it (AVX2 natively,
-//! SIMD128 in wasm32). It agrees with libm's `erff` to about 1e-7 absolute, so the model's
+//! erf is ±1 in f32), written over slices so the compiler vectorises it (AVX2 natively through
+//! `ops::wide_kernel`, SIMD128 in wasm32). It agrees with libm's `erff` to about 1e-7 absolute, so the model's
 //! numerics stay put (tests below). The backward pass is one pass too: `g * (cdf + x * pdf)`.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -45,7 +45,11 @@ pub trait GeluBackend: Backend {
 
 impl GeluBackend for Flex {
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        map(&x, None, |x, _| 0.5 * x * (1.0 + erf(x * FRAC_1_SQRT_2)))
+        let shape = x.layout().shape().clone();
+        let xs = f32s(&x);
+        let mut out = vec![0.0f32; xs.len()];
+        forward(&xs, &mut out);
+        FlexTensor::from_data(TensorData::new(out, shape))
     }
 }
 
@@ -66,11 +70,11 @@ impl<C: CheckpointStrategy> GeluBackend for Autodiff<Flex, C> {
             ) {
                 let x = ops.state;
                 unary::<Flex, _>(ops.parents, ops.node, grads, |g| {
-                    map(&x, Some(&g), |x, g| {
-                        let cdf = 0.5 * (1.0 + erf(x * FRAC_1_SQRT_2));
-                        let pdf = FRAC_1_SQRT_2PI * exp(-0.5 * x * x);
-                        g * (cdf + x * pdf)
-                    })
+                    let shape = x.layout().shape().clone();
+                    let (xs, gs) = (f32s(&x), f32s(&g));
+                    let mut dx = vec![0.0f32; xs.len()];
+                    backward(&xs, &gs, &mut dx);
+                    FlexTensor::from_data(TensorData::new(dx, shape))
                 });
             }
         }
@@ -94,17 +98,24 @@ const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// `1 / sqrt(2 pi)`, the standard normal density at 0.
 const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
-/// `f(x, g)` over every element of `x` (and of `g`, same shape, when given), into a new
-/// contiguous f32 tensor.
-fn map(x: &FlexTensor, g: Option<&FlexTensor>, f: impl Fn(f32, f32) -> f32) -> FlexTensor {
-    let shape = x.layout().shape().clone();
-    let xs = f32s(x);
-    let gs = g.map(f32s);
-    let out: Vec<f32> = match &gs {
-        None => xs.iter().map(|&x| f(x, 0.0)).collect(),
-        Some(gs) => xs.iter().zip(gs.iter()).map(|(&x, &g)| f(x, g)).collect(),
-    };
-    FlexTensor::from_data(TensorData::new(out, shape))
+super::wide_kernel! {
+    /// GELU of every value of `xs` into `out`.
+    fn forward(xs: &[f32], out: &mut [f32]) {
+        for (y, &x) in out.iter_mut().zip(xs) {
+            *y = 0.5 * x * (1.0 + erf(x * FRAC_1_SQRT_2));
+        }
+    }
+}
+
+super::wide_kernel! {
+    /// GELU's backward pass: `dx = g * (Phi(x) + x * phi(x))` for every value.
+    fn backward(xs: &[f32], gs: &[f32], dx: &mut [f32]) {
+        for ((d, &x), &g) in dx.iter_mut().zip(xs).zip(gs) {
+            let cdf = 0.5 * (1.0 + erf(x * FRAC_1_SQRT_2));
+            let pdf = FRAC_1_SQRT_2PI * exp(-0.5 * x * x);
+            *d = g * (cdf + x * pdf);
+        }
+    }
 }
 
 /// The error function, as a rational function of `x` on [-4, 4] (erf(±4) rounds to ±1 in f32):

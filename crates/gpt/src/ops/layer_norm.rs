@@ -71,14 +71,8 @@ impl LayerNormBackend for Flex {
     ) -> FloatTensor<Self> {
         let shape = x.layout().shape().clone();
         let (x, gamma, beta) = (f32s(&x), f32s(&gamma), f32s(&beta));
-        let c = gamma.len();
         let mut out = vec![0.0f32; x.len()];
-        for (row, y) in x.chunks_exact(c).zip(out.chunks_exact_mut(c)) {
-            let (mean, denom) = moments(row, eps);
-            for (((y, &v), &g), &b) in y.iter_mut().zip(row).zip(gamma.iter()).zip(beta.iter()) {
-                *y = (v - mean) / denom * g + b;
-            }
-        }
+        forward_rows(&x, &gamma, &beta, eps, &mut out);
         FlexTensor::from_data(TensorData::new(out, shape))
     }
 }
@@ -112,34 +106,7 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
                 let mut dx = vec![0.0f32; x.len()];
                 let mut dgamma = vec![0.0f32; c];
                 let mut dbeta = vec![0.0f32; c];
-                let mut xhat = vec![0.0f32; c];
-                let mut dxhat = vec![0.0f32; c];
-                for ((row, dy), dx) in x
-                    .chunks_exact(c)
-                    .zip(dy.chunks_exact(c))
-                    .zip(dx.chunks_exact_mut(c))
-                {
-                    // Element-wise loops and lane-wise sums (see `ops::sum_map`): each
-                    // vectorises.
-                    let (mean, denom) = moments(row, eps);
-                    for (xh, &v) in xhat.iter_mut().zip(row) {
-                        *xh = (v - mean) / denom;
-                    }
-                    for ((dxh, &d), &g) in dxhat.iter_mut().zip(dy).zip(gamma.iter()) {
-                        *dxh = d * g;
-                    }
-                    for (((dg, db), &d), &xh) in
-                        dgamma.iter_mut().zip(dbeta.iter_mut()).zip(dy).zip(&xhat)
-                    {
-                        *dg += d * xh;
-                        *db += d;
-                    }
-                    let a = super::sum_map(&dxhat, |v| v) / c as f32;
-                    let b = super::sum_map2(&dxhat, &xhat, |d, x| d * x) / c as f32;
-                    for ((dx, &dxh), &xh) in dx.iter_mut().zip(&dxhat).zip(&xhat) {
-                        *dx = (dxh - a - xh * b) / denom;
-                    }
-                }
+                backward_rows(&x, &gamma, &dy, eps, &mut dx, &mut dgamma, &mut dbeta);
                 let tensor = |v: Vec<f32>, shape| FlexTensor::from_data(TensorData::new(v, shape));
                 if let Some(node) = node_x {
                     grads.register::<Flex>(node.id, tensor(dx, shape));
@@ -174,9 +141,65 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
     }
 }
 
+super::wide_kernel! {
+    /// LayerNorm over rows of `x` (`[.., C]`) into `out`.
+    fn forward_rows(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+        let c = gamma.len();
+        for (row, y) in x.chunks_exact(c).zip(out.chunks_exact_mut(c)) {
+            let (mean, denom) = moments(row, eps);
+            for (((y, &v), &g), &b) in y.iter_mut().zip(row).zip(gamma).zip(beta) {
+                *y = (v - mean) / denom * g + b;
+            }
+        }
+    }
+}
+
+super::wide_kernel! {
+    /// LayerNorm's backward pass over rows of `x` (`[.., C]`): writes `dx`, adds into
+    /// `dgamma` and `dbeta` (`[C]`).
+    fn backward_rows(
+        x: &[f32],
+        gamma: &[f32],
+        dy: &[f32],
+        eps: f32,
+        dx: &mut [f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+    ) {
+        let c = gamma.len();
+        let mut xhat = vec![0.0f32; c];
+        let mut dxhat = vec![0.0f32; c];
+        for ((row, dy), dx) in x
+            .chunks_exact(c)
+            .zip(dy.chunks_exact(c))
+            .zip(dx.chunks_exact_mut(c))
+        {
+            // Element-wise loops and lane-wise sums (see `ops::sum_map`): each vectorises.
+            let (mean, denom) = moments(row, eps);
+            for (xh, &v) in xhat.iter_mut().zip(row) {
+                *xh = (v - mean) / denom;
+            }
+            for ((dxh, &d), &g) in dxhat.iter_mut().zip(dy).zip(gamma.iter()) {
+                *dxh = d * g;
+            }
+            for (((dg, db), &d), &xh) in
+                dgamma.iter_mut().zip(dbeta.iter_mut()).zip(dy).zip(&xhat)
+            {
+                *dg += d * xh;
+                *db += d;
+            }
+            let a = super::sum_map(&dxhat, |v| v) / c as f32;
+            let b = super::sum_map2(&dxhat, &xhat, |d, x| d * x) / c as f32;
+            for ((dx, &dxh), &xh) in dx.iter_mut().zip(&dxhat).zip(&xhat) {
+                *dx = (dxh - a - xh * b) / denom;
+            }
+        }
+    }
+}
+
 /// A row's mean and `sqrt(var + eps)` (biased variance, two passes: as burn's composition;
 /// the sums lane-wise).
-#[inline]
+#[inline(always)]
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let n = row.len() as f32;
     let mean = super::sum_map(row, |v| v) / n;

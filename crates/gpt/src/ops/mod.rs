@@ -56,6 +56,42 @@ pub(crate) fn for_each_job<T: Send>(jobs: &mut [T], f: impl Fn(usize, &mut T) + 
     jobs.iter_mut().enumerate().for_each(|(i, x)| f(i, x));
 }
 
+/// Defines a kernel function whose body is compiled twice natively: for baseline x86-64 and
+/// with AVX2 enabled, the second taken at run time when the CPU has it.
+///
+/// Why: a native build targets baseline x86-64, so the kernels' loops vectorise 4 floats wide
+/// (SSE2) while the CPU could do 8 (the gemm crate picks AVX2 or AVX-512 at run time; our own
+/// kernels did not). The body is `#[inline(always)]` into a `#[target_feature(enable =
+/// "avx2")]` copy, so it and the small `#[inline(always)]` helpers it calls vectorise 8 wide
+/// there. No FMA: Rust never contracts `a * b + c`, so both copies compute bit for bit the
+/// same values. In wasm32 there is one copy (SIMD128 is on for the whole build). Arguments
+/// are plain `name: Type` pairs.
+macro_rules! wide_kernel {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$attr])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2 (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use wide_kernel;
+
 /// Lanes of the partial sums in [`sum_map`] and [`sum_map2`]: one 256-bit vector of f32 (two
 /// SSE registers natively, two SIMD128 ones in wasm32).
 const LANES: usize = 8;
