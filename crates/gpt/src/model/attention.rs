@@ -26,13 +26,13 @@ pub struct CausalSelfAttention {
 /// The buffers are allocated once for `capacity` positions (the context window) and each new
 /// position is written in place; attention reads the filled prefix as a view. Appending with
 /// `cat` instead would copy the whole cache, in every layer, for every token.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LayerCache {
     /// `[B, H, capacity, head_dim]` each, once something was cached.
     kv: Option<(Tensor<4>, Tensor<4>)>,
     /// Positions filled, from the start of the buffers.
     len: usize,
-    /// Positions to allocate room for at the first write (grown if ever exceeded).
+    /// Positions to allocate room for at the first write (the context window).
     capacity: usize,
 }
 
@@ -63,22 +63,22 @@ impl LayerCache {
         let (start, end) = (self.len, self.len + t);
         let (kb, vb) = match self.kv.take() {
             Some((kb, vb)) if kb.dims()[0] == b && kb.dims()[2] >= end => (kb, vb),
+            // First write (or a capacity below the positions written): buffers for the window,
+            // with whatever was cached before copied to their start.
             previous => {
-                // First write, or more positions than the room made (a caller that goes past
-                // the context window): new buffers, the filled prefix copied over.
-                let room = end.max(self.capacity).max(2 * start);
-                let fresh = || Tensor::<4>::zeros([b, h, room, hd], &k.device());
-                match previous {
-                    Some((kb, vb)) if start > 0 && kb.dims()[0] == b => {
-                        let prefix = |t: Tensor<4>| t.slice([0..b, 0..h, 0..start, 0..hd]);
-                        let at = [0..b, 0..h, 0..start, 0..hd];
-                        (
-                            fresh().slice_assign(at.clone(), prefix(kb)),
-                            fresh().slice_assign(at, prefix(vb)),
-                        )
+                let room = self.capacity.max(end);
+                let buffer = |old: Option<Tensor<4>>| {
+                    let fresh = Tensor::<4>::zeros([b, h, room, hd], &k.device());
+                    match old {
+                        Some(old) if start > 0 => {
+                            let prefix = [0..b, 0..h, 0..start, 0..hd];
+                            fresh.slice_assign(prefix.clone(), old.slice(prefix))
+                        }
+                        _ => fresh,
                     }
-                    _ => (fresh(), fresh()),
-                }
+                };
+                let (pk, pv) = previous.unzip();
+                (buffer(pk), buffer(pv))
             }
         };
         // In place: the cache holds the only reference to the buffers here.

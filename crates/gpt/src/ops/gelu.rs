@@ -5,8 +5,8 @@
 //! through libm's scalar `erff`, 6-9% of a baby training step natively. Here `erf` is a rational
 //! approximation (odd numerator / even denominator polynomial in x, clamped to |x| <= 4, where
 //! erf is ±1 in f32), written over slices so the compiler vectorises it (AVX2 natively through
-//! `ops::wide_kernel`, SIMD128 in wasm32). It agrees with libm's `erff` to about 1e-7 absolute, so the model's
-//! numerics stay put (tests below). The backward pass is one pass too: `g * (cdf + x * pdf)`.
+//! `ops::wide_kernel`, SIMD128 in wasm32). It agrees with libm's `erff` to about 1e-7 absolute,
+//! so the model's numerics stay put (tests below). The backward pass is one pass too: `g * (cdf + x * pdf)`.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
