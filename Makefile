@@ -53,6 +53,7 @@ setup:
 	rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	$(PYTHON) -c 'import numpy, safetensors, tokenizers' 2>/dev/null || $(PYTHON) -m pip install --quiet -r bench/requirements-check.txt
+	ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y mesa-vulkan-drivers)
 
 ## Browser tooling, from crates.io / Debian when missing (never a prebuilt binary or browser).
 ## Debug builds of the tools: they install in 50 s each instead of 88 s (wasm-pack) and 119 s
@@ -125,10 +126,11 @@ clippy:
 	cargo clippy --workspace --all-targets --release -- -D warnings
 	$(CPU_WASM_ENV) cargo clippy -p gpt-wasm --target wasm32-unknown-unknown --all-targets --release --no-default-features -- -D warnings
 
-# The native tests and the export check build the CLI without its default `wgpu` feature: wgpu
-# and burn's GPU compiler would double the cold release build, and clippy (default features)
-# still type-checks that code path.
-TEST_FEATURES := --no-default-features
+# The native tests and the export check build the CLI without its default `wgpu` feature (clippy,
+# with default features, type-checks that code path), but the model crate with its own: the fused
+# ops' GPU kernels are tested there on every device, on Mesa's lavapipe (a Vulkan adapter on the
+# CPU) where there is no GPU, and 50 training steps on wgpu must give the CPU's losses.
+TEST_FEATURES := --no-default-features --features gpt/wgpu
 
 cargo-test:
 	mkdir -p $(CARGO_TARGET_DIR)

@@ -256,7 +256,8 @@ async fn has_webgpu_adapter() -> bool {
         .is_ok_and(|adapter| !adapter.is_null() && !adapter.is_undefined())
 }
 
-/// Where the browser has a WebGPU adapter, a short run trains on it (SwiftShader in headless
+/// Where the browser has a WebGPU adapter, the fused ops' GPU kernels agree with the CPU's
+/// references and a short run trains on it with the CPU's losses (SwiftShader in headless
 /// Chromium: slow, so a short run). Where it has none, asking for WebGPU gives the facade's
 /// specific error and the CPU path still trains: no skip either way.
 #[wasm_bindgen_test]
@@ -279,17 +280,47 @@ async fn webgpu_training_lowers_the_loss_or_says_webgpu_is_missing() {
         );
         return;
     }
-    let mut s = session(json!({"device": "webgpu", "training": {"steps": 30}})).await;
+    // The fused ops' GPU kernels against the CPU's references. Outside a Session, so the
+    // module's start-up (static constructors, which burn's GPU compiler needs) runs first.
+    gpt_wasm::start();
+    let device = gpt_wasm::device::autodiff_device(gpt_wasm::device::Backend::Webgpu)
+        .await
+        .expect("the WebGPU device");
+    let report = gpt::ops::self_check::compare_with_references(&device)
+        .await
+        .expect("compare on WebGPU");
+    assert_eq!(report.len(), 29);
+    let failed: Vec<_> = report.iter().filter(|c| !c.passed()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    // The gate of the GPU path: 50 steps from the same weights and batches give the CPU's
+    // losses within 1e-3.
+    let mut s = session(json!({"device": "webgpu", "training": {"steps": 50}})).await;
     let info = rust(s.info().map_err(message).expect("info"));
     assert_eq!(info["device"], "webgpu");
-    let report = rust(s.train(30).await.map_err(message).expect("train on WebGPU"));
+    let report = rust(s.train(50).await.map_err(message).expect("train on WebGPU"));
     let losses = report["losses"].as_array().expect("losses");
     assert!(
         losses
             .iter()
             .all(|l| l.as_f64().is_some_and(f64::is_finite))
     );
-    assert!(mean(&losses[25..]) < mean(&losses[..5]) - 0.2, "{losses:?}");
+    assert!(mean(&losses[45..]) < mean(&losses[..5]) - 0.2, "{losses:?}");
+    let mut c = session(json!({"device": "cpu", "training": {"steps": 50}})).await;
+    let on_cpu = rust(
+        c.train(50)
+            .await
+            .map_err(message)
+            .expect("train on the CPU"),
+    );
+    let on_cpu = on_cpu["losses"].as_array().expect("losses");
+    assert_eq!(on_cpu.len(), losses.len());
+    for (step, (a, b)) in losses.iter().zip(on_cpu).enumerate() {
+        let (a, b) = (
+            a.as_f64().unwrap_or(f64::NAN),
+            b.as_f64().unwrap_or(f64::NAN),
+        );
+        assert!((a - b).abs() <= 1e-3, "step {step}: WebGPU {a}, CPU {b}");
+    }
     let t = s
         .start_generation("The ", JsValue::UNDEFINED)
         .await

@@ -33,8 +33,43 @@ pub struct AdamWStep {
     pub t: i32,
 }
 
+/// The f32 constants of one step, as every kernel uses them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AdamWConstants {
+    pub b1: f32,
+    pub b2: f32,
+    pub one_b1: f32,
+    pub one_b2: f32,
+    pub bias1: f32,
+    pub bias2: f32,
+    pub lr: f32,
+    pub eps: f32,
+    /// `1 - decay`.
+    pub keep: f32,
+}
+
+impl AdamWStep {
+    /// The same f32 constants the composition's scalar ops use, in the same order, so the
+    /// kernels and the composition round alike (to an ulp or two: the composition divides
+    /// where the kernels multiply by nothing else).
+    pub(crate) fn constants(self) -> AdamWConstants {
+        AdamWConstants {
+            b1: self.beta1 as f32,
+            b2: self.beta2 as f32,
+            one_b1: (1.0 - self.beta1) as f32,
+            one_b2: (1.0 - self.beta2) as f32,
+            bias1: (1.0 - self.beta1.powi(self.t)) as f32,
+            bias2: (1.0 - self.beta2.powi(self.t)) as f32,
+            lr: self.lr as f32,
+            eps: self.eps as f32,
+            keep: (1.0 - self.decay) as f32,
+        }
+    }
+}
+
 /// `(p, g, m, v)` of one parameter, all `[n]`, and the clip factor `[1]` -> the updated
-/// `(p, m, v)`. The fused CPU kernel on `flex`, the composition elsewhere.
+/// `(p, m, v)`. A fused kernel on `flex` (and on wgpu with the `wgpu` feature), the
+/// composition elsewhere.
 pub fn adamw_update(
     p: Tensor<1>,
     g: Tensor<1>,
@@ -43,11 +78,11 @@ pub fn adamw_update(
     clip: Tensor<1>,
     step: AdamWStep,
 ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
-    if !super::on_flex(&p) {
+    if !super::fused_here(&p) {
         return reference(p, g, m, v, clip, step);
     }
-    // An update is never differentiated: the kernel exists for flex itself, so tensors of an
-    // autodiff device come off it first (a no-op for the optimizer's, which already are).
+    // An update is never differentiated: the kernel exists for the inner backend, so tensors
+    // of an autodiff device come off it first (a no-op for the optimizer's, which already are).
     let (p, m, v) = <burn::backend::Dispatch as AdamWBackend>::fused_adamw(
         p.inner().into_dispatch(),
         g.inner().into_dispatch(),
@@ -87,7 +122,7 @@ pub fn reference(
 
 /// The backend operation behind [`adamw_update`]. No autodiff: an optimizer step is not
 /// differentiated.
-#[backend_extension(Flex)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait AdamWBackend: Backend {
     /// One AdamW update; see [`reference`] for the formula.
     fn fused_adamw(
@@ -109,25 +144,20 @@ impl AdamWBackend for Flex {
         clip: FloatTensor<Self>,
         step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let AdamWStep {
+        let AdamWConstants {
+            b1,
+            b2,
+            one_b1,
+            one_b2,
+            bias1,
+            bias2,
             lr,
-            beta1,
-            beta2,
             eps,
-            decay,
-            t,
-        } = step;
+            keep,
+        } = step.constants();
         let shape = p.layout().shape().clone();
         let (ps, gs, ms, vs) = (f32s(&p), f32s(&g), f32s(&m), f32s(&v));
         let clip = f32s(&clip).first().copied().unwrap_or(1.0);
-        // The same f32 constants the composition's scalar ops use, in the same order, so both
-        // paths round alike (to an ulp or two: the composition divides where this multiplies
-        // by nothing else).
-        let (b1, b2) = (beta1 as f32, beta2 as f32);
-        let (one_b1, one_b2) = ((1.0 - beta1) as f32, (1.0 - beta2) as f32);
-        let bias1 = (1.0 - beta1.powi(t)) as f32;
-        let bias2 = (1.0 - beta2.powi(t)) as f32;
-        let (lr, eps, keep) = (lr as f32, eps as f32, (1.0 - decay) as f32);
         let n = ps.len();
         let (mut p_out, mut m_out, mut v_out) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
         for i in 0..n {
@@ -147,7 +177,7 @@ impl AdamWBackend for Flex {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::read;
+    use super::super::testing::{devices, on, read};
     use super::*;
     use crate::device::cpu;
     use burn::tensor::{Distribution, Tensor};
@@ -204,10 +234,33 @@ mod tests {
                 args.4.clone(),
                 args.5,
             );
-            let composed = reference(args.0, args.1, args.2, args.3, args.4, args.5);
-            assert_close("p", &read(fused.0), &read(composed.0), 1e-6);
-            assert_close("m", &read(fused.1), &read(composed.1), 1e-6);
-            assert_close("v", &read(fused.2), &read(composed.2), 1e-6);
+            let composed = reference(
+                args.0.clone(),
+                args.1.clone(),
+                args.2.clone(),
+                args.3.clone(),
+                args.4.clone(),
+                args.5,
+            );
+            let composed = [read(composed.0), read(composed.1), read(composed.2)];
+            assert_close("p", &read(fused.0), &composed[0], 1e-6);
+            assert_close("m", &read(fused.1), &composed[1], 1e-6);
+            assert_close("v", &read(fused.2), &composed[2], 1e-6);
+            // The same update on every device (the GPU kernel), against the CPU's composition.
+            for to in devices() {
+                let to = to.inner();
+                let fused = adamw_update(
+                    on(&to, &args.0),
+                    on(&to, &args.1),
+                    on(&to, &args.2),
+                    on(&to, &args.3),
+                    on(&to, &args.4),
+                    args.5,
+                );
+                assert_close("p", &read(fused.0), &composed[0], 1e-6);
+                assert_close("m", &read(fused.1), &composed[1], 1e-6);
+                assert_close("v", &read(fused.2), &composed[2], 1e-6);
+            }
         }
     }
 

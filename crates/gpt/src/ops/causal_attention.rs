@@ -31,8 +31,8 @@ const MASKED: f32 = -1e9;
 /// `qkv [B, T, 3C]` -> (`y [B, T, C]`, attention probabilities `[B, H, T, T]`) for `n_head`
 /// heads; query `i` sees keys `0..=i` when `causal`, all keys otherwise. In training with
 /// `dropout > 0`, that fraction of the attention weights is zeroed (the rest scaled up) before
-/// they mix the values; the probabilities returned are the ones before dropout. The fused CPU
-/// kernel on `flex`, the composition elsewhere.
+/// they mix the values; the probabilities returned are the ones before dropout. A fused kernel
+/// on `flex` (and on wgpu with the `wgpu` feature), the composition elsewhere.
 pub fn causal_attention(
     qkv: Tensor<3>,
     n_head: usize,
@@ -40,7 +40,7 @@ pub fn causal_attention(
     dropout: f64,
     train: bool,
 ) -> (Tensor<3>, Tensor<4>) {
-    if !super::on_flex(&qkv) {
+    if !super::fused_here(&qkv) {
         return reference(qkv, n_head, causal, dropout, train);
     }
     let [b, t, _] = qkv.dims();
@@ -133,7 +133,7 @@ pub fn causal_mask(t_new: usize, t_total: usize, device: &Device) -> Tensor<4> {
 }
 
 /// The backend operations behind [`causal_attention`].
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait AttentionBackend: Backend {
     /// `qkv [B, T, 3C]` -> (`y [B, T, C]`, probabilities `[B, H, T, T]`).
     fn fused_attention(
@@ -171,13 +171,52 @@ impl AttentionBackend for Flex {
     }
 }
 
-impl<C: CheckpointStrategy> AttentionBackend for Autodiff<Flex, C> {
+/// The attention's backward kernel on a backend that runs [`AttentionBackend`].
+pub trait AttentionGrad: Backend {
+    /// d`qkv [B, T, 3C]` from the input, the probabilities the forward pass gave, the dropout
+    /// draw (if any) and d`y [B, T, C]`.
+    fn fused_attention_backward(
+        qkv: FloatTensor<Self>,
+        probs: FloatTensor<Self>,
+        keep: Option<FloatTensor<Self>>,
+        dy: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> FloatTensor<Self>;
+}
+
+impl AttentionGrad for Flex {
+    fn fused_attention_backward(
+        qkv: FloatTensor<Self>,
+        probs: FloatTensor<Self>,
+        keep: Option<FloatTensor<Self>>,
+        dy: FloatTensor<Self>,
+        n_head: usize,
+        causal: bool,
+    ) -> FloatTensor<Self> {
+        let shape = qkv.layout().shape().clone();
+        let keep = keep.as_ref().map(f32s);
+        let dqkv = kernel::backward(
+            &f32s(&qkv),
+            &f32s(&probs),
+            keep.as_deref(),
+            &f32s(&dy),
+            kernel::Dims::of(&shape, n_head),
+            causal,
+        );
+        FlexTensor::from_data(TensorData::new(dqkv, shape))
+    }
+}
+
+impl<B: AttentionBackend + AttentionGrad, C: CheckpointStrategy> AttentionBackend
+    for Autodiff<B, C>
+{
     fn fused_attention(
         qkv: FloatTensor<Self>,
         n_head: usize,
         causal: bool,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        tracked::<C>(qkv, None, n_head, causal)
+        tracked::<B, C>(qkv, None, n_head, causal)
     }
 
     fn fused_attention_dropout(
@@ -187,36 +226,33 @@ impl<C: CheckpointStrategy> AttentionBackend for Autodiff<Flex, C> {
         causal: bool,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         // The dropout draw is a constant: no gradient flows into it.
-        tracked::<C>(qkv, Some(keep.into_primitive()), n_head, causal)
+        tracked::<B, C>(qkv, Some(keep.into_primitive()), n_head, causal)
     }
 }
 
 /// What the backward pass keeps: the input, the probabilities, the dropout draw.
-type AttentionState = (FlexTensor, FlexTensor, Option<FlexTensor>, usize, bool);
+type AttentionState<B> = (
+    FloatTensor<B>,
+    FloatTensor<B>,
+    Option<FloatTensor<B>>,
+    usize,
+    bool,
+);
 
 /// Backward of the fused attention: gives d`qkv` from d`y`.
 #[derive(Debug)]
 struct AttentionBackward;
 
-impl Backward<Flex, 1> for AttentionBackward {
-    type State = AttentionState;
+impl<B: AttentionGrad> Backward<B, 1> for AttentionBackward {
+    type State = AttentionState<B>;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_qkv] = ops.parents;
-        let dy = grads.consume::<Flex>(&ops.node);
+        let dy = grads.consume::<B>(&ops.node);
         let (qkv, probs, keep, n_head, causal) = ops.state;
         if let Some(node) = node_qkv {
-            let shape = qkv.layout().shape().clone();
-            let keep = keep.as_ref().map(f32s);
-            let dqkv = kernel::backward(
-                &f32s(&qkv),
-                &f32s(&probs),
-                keep.as_deref(),
-                &f32s(&dy),
-                kernel::Dims::of(&shape, n_head),
-                causal,
-            );
-            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(dqkv, shape)));
+            let dqkv = B::fused_attention_backward(qkv, probs, keep, dy, n_head, causal);
+            grads.register::<B>(node.id, dqkv);
         }
     }
 }
@@ -224,15 +260,19 @@ impl Backward<Flex, 1> for AttentionBackward {
 /// The output and the probabilities.
 type Pair<B> = (FloatTensor<B>, FloatTensor<B>);
 
-/// The autodiff forward: the flex kernel, recorded with its backward; the probabilities are
-/// returned as a constant (the panels read them; nothing differentiates through them).
-fn tracked<C: CheckpointStrategy>(
-    qkv: FloatTensor<Autodiff<Flex, C>>,
-    keep: Option<FlexTensor>,
+/// The autodiff forward: the backend's kernel, recorded with its backward; the probabilities
+/// are returned as a constant (the panels read them; nothing differentiates through them).
+fn tracked<B: AttentionBackend + AttentionGrad, C: CheckpointStrategy>(
+    qkv: FloatTensor<Autodiff<B, C>>,
+    keep: Option<FloatTensor<B>>,
     n_head: usize,
     causal: bool,
-) -> Pair<Autodiff<Flex, C>> {
-    let (y, probs) = kernel::forward_tensors(qkv.primitive(), keep.as_ref(), n_head, causal);
+) -> Pair<Autodiff<B, C>> {
+    let input = qkv.primitive().clone();
+    let (y, probs) = match keep.clone() {
+        Some(keep) => B::fused_attention_dropout(input, keep, n_head, causal),
+        None => B::fused_attention(input, n_head, causal),
+    };
     let y = match AttentionBackward
         .prepare::<C>([qkv.node()])
         .compute_bound()
@@ -244,7 +284,7 @@ fn tracked<C: CheckpointStrategy>(
         ),
         OpsKind::UnTracked(prep) => prep.finish(y),
     };
-    (y, Autodiff::<Flex, C>::from_inner(probs))
+    (y, Autodiff::<B, C>::from_inner(probs))
 }
 
 /// The CPU kernels, on plain slices.
@@ -505,7 +545,7 @@ mod kernel {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{max_diff, read};
+    use super::super::testing::{devices, max_diff, on, read};
     use super::*;
     use crate::device::cpu;
     use burn::tensor::Distribution;
@@ -517,10 +557,11 @@ mod tests {
         w: &Tensor<3>,
         n_head: usize,
         causal: bool,
+        device: &Device,
     ) -> [Vec<f32>; 3] {
-        let qkv = qkv.clone().require_grad();
+        let qkv = on(device, qkv).require_grad();
         let (y, probs) = f(qkv.clone(), n_head, causal, 0.0, true);
-        let grads = (y.clone() * w.clone()).sum().backward();
+        let grads = (y.clone() * on(device, w)).sum().backward();
         [read(y), read(probs), read(qkv.grad(&grads).expect("dqkv"))]
     }
 
@@ -533,7 +574,8 @@ mod tests {
         // rounding (either side's), which exp turns into relative differences of the weights,
         // and the backward pass multiplies them by keys and values of ~30: random draws gave
         // differences up to 2.4e-4 of the largest gradient, so that case gets 1e-3. It exists
-        // to catch overflow, which gives inf or NaN, far outside any tolerance.
+        // to catch overflow, which gives inf or NaN, far outside any tolerance. A head wider
+        // than the GPU kernels' workgroup (40 > 32) makes their threads take several channels.
         let cases = [
             (1, 1, 1, 4, 1.0),
             (2, 7, 1, 5, 1.0),
@@ -541,6 +583,7 @@ mod tests {
             (2, 64, 4, 32, 1.0),
             (1, 9, 12, 2, 1.0),
             (2, 11, 2, 8, 30.0),
+            (1, 5, 2, 40, 1.0),
         ];
         for (b, t, h, hd, spread) in cases {
             for causal in [true, false] {
@@ -548,22 +591,24 @@ mod tests {
                 let qkv =
                     Tensor::<3>::random([b, t, 3 * c], Distribution::Normal(0.0, spread), &device);
                 let w = Tensor::<3>::random([b, t, c], Distribution::Normal(0.0, 1.0), &device);
-                let ours = run(causal_attention, &qkv, &w, h, causal);
-                let reference = run(reference, &qkv, &w, h, causal);
-                for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
-                    let scale = reference[k].iter().fold(1.0f32, |m, v| m.max(v.abs()));
-                    let d = max_diff(&ours[k], &reference[k]);
-                    let tol = if spread > 1.0 { 1e-3 } else { 2e-5 };
-                    assert!(
-                        d <= tol * scale,
-                        "{what} of B={b} T={t} H={h} hd={hd} causal={causal} spread={spread}: \
-                         differs by {d} (scale {scale})"
-                    );
-                }
-                if causal && t > 1 {
-                    // Query 0 sees only key 0, exactly: the structure, not a large negative.
-                    assert_eq!(ours[1][0], 1.0);
-                    assert!(ours[1][1..t].iter().all(|&p| p == 0.0));
+                let reference = run(reference, &qkv, &w, h, causal, &device);
+                for on_device in devices() {
+                    let ours = run(causal_attention, &qkv, &w, h, causal, &on_device);
+                    for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
+                        let scale = reference[k].iter().fold(1.0f32, |m, v| m.max(v.abs()));
+                        let d = max_diff(&ours[k], &reference[k]);
+                        let tol = if spread > 1.0 { 1e-3 } else { 2e-5 };
+                        assert!(
+                            d <= tol * scale,
+                            "{what} of B={b} T={t} H={h} hd={hd} causal={causal} \
+                             spread={spread} on {on_device:?}: differs by {d} (scale {scale})"
+                        );
+                    }
+                    if causal && t > 1 {
+                        // Query 0 sees only key 0, exactly: the structure, not a large negative.
+                        assert_eq!(ours[1][0], 1.0);
+                        assert!(ours[1][1..t].iter().all(|&p| p == 0.0));
+                    }
                 }
             }
         }
@@ -580,31 +625,36 @@ mod tests {
         let w = Tensor::<3>::random([b, t, c], Distribution::Normal(0.0, 1.0), &device);
         let keep = dropout::keep_mask::<4>([b, h, t, t].into(), 0.3, &device);
 
-        let x = qkv.clone().require_grad();
-        let (y, probs) = <burn::backend::Dispatch as AttentionBackend>::fused_attention_dropout(
-            x.clone().into_dispatch(),
-            keep.clone().into_dispatch(),
-            h,
-            true,
-        );
-        let (y, probs) = (
-            Tensor::<3>::from_dispatch(y),
-            Tensor::<4>::from_dispatch(probs),
-        );
-        let grads = (y.clone() * w.clone()).sum().backward();
-        let ours = [read(y), read(probs), read(x.grad(&grads).expect("dqkv"))];
+        let fused = |to: &Device| {
+            let x = on(to, &qkv).require_grad();
+            let (y, probs) = <burn::backend::Dispatch as AttentionBackend>::fused_attention_dropout(
+                x.clone().into_dispatch(),
+                on(to, &keep).into_dispatch(),
+                h,
+                true,
+            );
+            let (y, probs) = (
+                Tensor::<3>::from_dispatch(y),
+                Tensor::<4>::from_dispatch(probs),
+            );
+            let grads = (y.clone() * on(to, &w)).sum().backward();
+            [read(y), read(probs), read(x.grad(&grads).expect("dqkv"))]
+        };
 
-        let x = qkv.require_grad();
+        let x = qkv.clone().require_grad();
         let (q, k, v) = split_heads(x.clone(), h);
         let mask = causal_mask(t, t, &device);
         let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(0.5) + mask;
         let probs = softmax(scores, 3);
-        let y = merge_heads((probs.clone() * keep).matmul(v));
-        let grads = (y.clone() * w).sum().backward();
+        let y = merge_heads((probs.clone() * keep.clone()).matmul(v));
+        let grads = (y.clone() * w.clone()).sum().backward();
         let reference = [read(y), read(probs), read(x.grad(&grads).expect("dqkv"))];
-        for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
-            let d = max_diff(&ours[k], &reference[k]);
-            assert!(d < 2e-5, "{what} differs by {d}");
+        for on_device in devices() {
+            let ours = fused(&on_device);
+            for (k, what) in ["y", "probs", "dqkv"].iter().enumerate() {
+                let d = max_diff(&ours[k], &reference[k]);
+                assert!(d < 2e-5, "{what} differs by {d} on {on_device:?}");
+            }
         }
     }
 

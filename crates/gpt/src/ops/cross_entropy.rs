@@ -21,10 +21,10 @@ use burn::tensor::{Int, Tensor, TensorData};
 use super::{exp::exp, f32s, for_each_job};
 
 /// Mean cross-entropy of `logits [rows, V]` against `targets [rows]` (ids below V): `[1]`.
-/// The fused CPU kernel on `flex`, the composition elsewhere. A target outside the vocabulary
-/// makes the fused loss NaN (callers check their tokens first).
+/// A fused kernel on `flex` (and on wgpu with the `wgpu` feature), the composition elsewhere.
+/// A target outside the vocabulary makes the fused loss NaN (callers check their tokens first).
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    if !super::on_flex(&logits) {
+    if !super::fused_here(&logits) {
         return reference(logits, targets);
     }
     Tensor::from_dispatch(
@@ -43,7 +43,7 @@ pub fn reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
 }
 
 /// The backend operation behind [`cross_entropy`].
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait CrossEntropyBackend: Backend {
     /// Mean cross-entropy, `[rows, V]` and `[rows]` -> `[1]`.
     fn fused_cross_entropy(
@@ -62,7 +62,54 @@ impl CrossEntropyBackend for Flex {
     }
 }
 
-impl<C: CheckpointStrategy> CrossEntropyBackend for Autodiff<Flex, C> {
+/// The cross-entropy's kernels for training, on a backend that runs [`CrossEntropyBackend`].
+pub trait CrossEntropyGrad: Backend {
+    /// The mean loss `[1]` and each row's log-sum-exp as `(max, ln sum exp(x - max))`:
+    /// `[rows, 2]`, which the backward pass needs.
+    fn fused_cross_entropy_forward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// d`logits` of the mean loss scaled by `g` (`[1]`): `(softmax(x_r) - onehot(t_r)) * g / rows`.
+    fn fused_cross_entropy_backward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+        lse: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+impl CrossEntropyGrad for Flex {
+    fn fused_cross_entropy_forward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (loss, lse) = kernel::forward(&f32s(&logits), &ids(targets), vocab(&logits));
+        let rows = lse.len();
+        let lse: Vec<f32> = lse.into_iter().flat_map(|(m, l)| [m, l]).collect();
+        (
+            FlexTensor::from_data(TensorData::new(vec![loss], [1])),
+            FlexTensor::from_data(TensorData::new(lse, [rows, 2])),
+        )
+    }
+
+    fn fused_cross_entropy_backward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+        lse: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let shape = logits.layout().shape().clone();
+        let lse: Vec<(f32, f32)> = f32s(&lse).chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        let dx = kernel::backward(&f32s(&logits), &ids(targets), &lse, f32s(&g)[0]);
+        FlexTensor::from_data(TensorData::new(dx, shape))
+    }
+}
+
+impl<B: CrossEntropyBackend + CrossEntropyGrad, C: CheckpointStrategy> CrossEntropyBackend
+    for Autodiff<B, C>
+{
     fn fused_cross_entropy(
         logits: FloatTensor<Self>,
         targets: IntTensor<Self>,
@@ -72,8 +119,8 @@ impl<C: CheckpointStrategy> CrossEntropyBackend for Autodiff<Flex, C> {
         #[derive(Debug)]
         struct CrossEntropyBackward;
 
-        impl Backward<Flex, 1> for CrossEntropyBackward {
-            type State = (FlexTensor, Vec<usize>, Vec<(f32, f32)>);
+        impl<B: CrossEntropyGrad> Backward<B, 1> for CrossEntropyBackward {
+            type State = (FloatTensor<B>, IntTensor<B>, FloatTensor<B>);
 
             fn backward(
                 self,
@@ -82,24 +129,17 @@ impl<C: CheckpointStrategy> CrossEntropyBackend for Autodiff<Flex, C> {
                 _: &mut Checkpointer,
             ) {
                 let [node_logits] = ops.parents;
-                let g = grads.consume::<Flex>(&ops.node);
+                let g = grads.consume::<B>(&ops.node);
                 let (logits, targets, lse) = ops.state;
                 if let Some(node) = node_logits {
-                    let shape = logits.layout().shape().clone();
-                    let g = f32s(&g)[0];
-                    let dx = kernel::backward(&f32s(&logits), &targets, &lse, g);
-                    grads.register::<Flex>(
-                        node.id,
-                        FlexTensor::from_data(TensorData::new(dx, shape)),
-                    );
+                    let dx = B::fused_cross_entropy_backward(logits, targets, lse, g);
+                    grads.register::<B>(node.id, dx);
                 }
             }
         }
 
-        let targets = ids(targets);
-        let v = vocab(logits.primitive());
-        let (loss, lse) = kernel::forward(&f32s(logits.primitive()), &targets, v);
-        let loss = FlexTensor::from_data(TensorData::new(vec![loss], [1]));
+        let (loss, lse) =
+            B::fused_cross_entropy_forward(logits.primitive().clone(), targets.clone());
         match CrossEntropyBackward
             .prepare::<C>([logits.node()])
             .compute_bound()
@@ -192,19 +232,21 @@ mod kernel {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{max_diff, read};
+    use super::super::testing::{devices, max_diff, on, read};
     use super::*;
     use crate::device::cpu;
-    use burn::tensor::{Distribution, TensorData};
+    use burn::tensor::{Device, Distribution, TensorData};
 
     /// Loss and d`logits` under `f`, scaled by an upstream gradient of 1.7.
     fn run(
         f: fn(Tensor<2>, Tensor<1, Int>) -> Tensor<1>,
         logits: &Tensor<2>,
         targets: &Tensor<1, Int>,
+        device: &Device,
     ) -> (Vec<f32>, Vec<f32>) {
-        let x = logits.clone().require_grad();
-        let loss = f(x.clone(), targets.clone());
+        let x = on(device, logits).require_grad();
+        let targets = Tensor::<1, Int>::from_data(targets.to_data(), device);
+        let loss = f(x.clone(), targets);
         let grads = loss.clone().mul_scalar(1.7).sum().backward();
         (read(loss), read(x.grad(&grads).expect("dlogits")))
     }
@@ -230,20 +272,22 @@ mod tests {
                 .add_scalar(offset);
             let ids: Vec<i64> = (0..rows).map(|r| ((r * 7 + 3) % v) as i64).collect();
             let targets = Tensor::<1, Int>::from_data(TensorData::new(ids, [rows]), &device);
-            let ours = run(cross_entropy, &logits, &targets);
-            let theirs = run(reference, &logits, &targets);
-            let loss_scale = theirs.0[0].abs().max(1.0);
-            assert!(
-                (ours.0[0] - theirs.0[0]).abs() <= 1e-5 * loss_scale,
-                "loss of [{rows}, {v}]: {} vs {}",
-                ours.0[0],
-                theirs.0[0]
-            );
-            let scale = theirs.1.iter().fold(1.0f32, |m, d| m.max(d.abs()));
-            let d = max_diff(&ours.1, &theirs.1);
-            assert!(d <= tol * scale, "dlogits of [{rows}, {v}] differ by {d}");
-            if v == 1 {
-                assert_eq!(ours.0[0], 0.0);
+            let theirs = run(reference, &logits, &targets, &device);
+            for on_device in devices() {
+                let ours = run(cross_entropy, &logits, &targets, &on_device);
+                let loss_scale = theirs.0[0].abs().max(1.0);
+                assert!(
+                    (ours.0[0] - theirs.0[0]).abs() <= 1e-5 * loss_scale,
+                    "loss of [{rows}, {v}]: {} vs {}",
+                    ours.0[0],
+                    theirs.0[0]
+                );
+                let scale = theirs.1.iter().fold(1.0f32, |m, d| m.max(d.abs()));
+                let d = max_diff(&ours.1, &theirs.1);
+                assert!(d <= tol * scale, "dlogits of [{rows}, {v}] differ by {d}");
+                if v == 1 {
+                    assert_eq!(ours.0[0], 0.0);
+                }
             }
         }
     }
@@ -254,11 +298,13 @@ mod tests {
         let logits = Tensor::<2>::random([6, 9], Distribution::Normal(0.0, 2.0), &device);
         let targets =
             Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 8, 4, 4, 1, 2], [6]), &device);
-        let (_, dx) = run(cross_entropy, &logits, &targets);
-        for (r, row) in dx.chunks(9).enumerate() {
-            assert!(row.iter().sum::<f32>().abs() < 1e-6, "row {r}");
-            let t = [0, 8, 4, 4, 1, 2][r];
-            assert!(row[t] < 0.0 && row.iter().enumerate().all(|(j, &d)| j == t || d > 0.0));
+        for on_device in devices() {
+            let (_, dx) = run(cross_entropy, &logits, &targets, &on_device);
+            for (r, row) in dx.chunks(9).enumerate() {
+                assert!(row.iter().sum::<f32>().abs() < 1e-6, "row {r}");
+                let t = [0, 8, 4, 4, 1, 2][r];
+                assert!(row[t] < 0.0 && row.iter().enumerate().all(|(j, &d)| j == t || d > 0.0));
+            }
         }
     }
 

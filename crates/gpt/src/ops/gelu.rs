@@ -20,9 +20,10 @@ use burn::tensor::{Tensor, TensorData};
 use super::exp::exp;
 use super::f32s;
 
-/// The GELU of `x` (any shape): the fused CPU kernel on `flex`, burn's own elsewhere.
+/// The GELU of `x` (any shape): a fused kernel on `flex` (and on wgpu with the `wgpu`
+/// feature), burn's own elsewhere.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    if super::on_flex(&x) {
+    if super::fused_here(&x) {
         Tensor::from_dispatch(<burn::backend::Dispatch as GeluBackend>::fused_gelu(
             x.into_dispatch(),
         ))
@@ -37,10 +38,16 @@ pub fn reference<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 /// The backend operation behind [`gelu`].
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait GeluBackend: Backend {
     /// GELU, element-wise.
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+/// GELU's backward kernel on a backend that runs [`GeluBackend`].
+pub trait GeluGrad: Backend {
+    /// `dx = g * (Phi(x) + x * phi(x))`, element-wise (`x` and `g` of one shape).
+    fn fused_gelu_backward(x: FloatTensor<Self>, g: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 impl GeluBackend for Flex {
@@ -53,14 +60,24 @@ impl GeluBackend for Flex {
     }
 }
 
-impl<C: CheckpointStrategy> GeluBackend for Autodiff<Flex, C> {
+impl GeluGrad for Flex {
+    fn fused_gelu_backward(x: FloatTensor<Self>, g: FloatTensor<Self>) -> FloatTensor<Self> {
+        let shape = x.layout().shape().clone();
+        let (xs, gs) = (f32s(&x), f32s(&g));
+        let mut dx = vec![0.0f32; xs.len()];
+        backward(&xs, &gs, &mut dx);
+        FlexTensor::from_data(TensorData::new(dx, shape))
+    }
+}
+
+impl<B: GeluBackend + GeluGrad, C: CheckpointStrategy> GeluBackend for Autodiff<B, C> {
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
         /// Backward of GELU: keeps the input, `dx = g * (Phi(x) + x * phi(x))`.
         #[derive(Debug)]
         struct GeluBackward;
 
-        impl Backward<Flex, 1> for GeluBackward {
-            type State = FlexTensor; // the input x
+        impl<B: GeluGrad> Backward<B, 1> for GeluBackward {
+            type State = FloatTensor<B>; // the input x
 
             fn backward(
                 self,
@@ -69,12 +86,8 @@ impl<C: CheckpointStrategy> GeluBackend for Autodiff<Flex, C> {
                 _: &mut Checkpointer,
             ) {
                 let x = ops.state;
-                unary::<Flex, _>(ops.parents, ops.node, grads, |g| {
-                    let shape = x.layout().shape().clone();
-                    let (xs, gs) = (f32s(&x), f32s(&g));
-                    let mut dx = vec![0.0f32; xs.len()];
-                    backward(&xs, &gs, &mut dx);
-                    FlexTensor::from_data(TensorData::new(dx, shape))
+                unary::<B, _>(ops.parents, ops.node, grads, |g| {
+                    B::fused_gelu_backward(x, g)
                 });
             }
         }
@@ -86,17 +99,17 @@ impl<C: CheckpointStrategy> GeluBackend for Autodiff<Flex, C> {
         {
             OpsKind::Tracked(prep) => {
                 let input = x.primitive().clone();
-                let out = Flex::fused_gelu(input.clone());
+                let out = B::fused_gelu(input.clone());
                 prep.finish(input, out)
             }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::fused_gelu(x.into_primitive())),
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_gelu(x.into_primitive())),
         }
     }
 }
 
-const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+pub(crate) const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// `1 / sqrt(2 pi)`, the standard normal density at 0.
-const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+pub(crate) const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
 super::wide_kernel! {
     /// GELU of every value of `xs` into `out`.
@@ -142,10 +155,10 @@ pub fn erf(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{max_diff, read};
+    use super::super::testing::{devices, max_diff, on, read};
     use super::*;
     use crate::device::cpu;
-    use burn::tensor::Distribution;
+    use burn::tensor::{Device, Distribution};
 
     /// Inputs that cover the curve: a dense sweep of [-8, 8], zero, tiny and huge values.
     fn sweep() -> Vec<f32> {
@@ -158,49 +171,53 @@ mod tests {
 
     #[test]
     fn erf_matches_libm_to_a_few_ulps() {
-        // burn's GELU on flex uses libm's erff: our polynomial is compared through it.
-        let device = cpu().inner();
+        // burn's GELU on flex uses libm's erff: our polynomial is compared through it, on every
+        // device (burn's own GELU on wgpu uses another erf, good to ~1e-6, so the oracle is
+        // the CPU's).
         let xs = sweep();
         let n = xs.len();
-        let x = Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &device);
-        let ours = read(gelu(x.clone()));
-        let reference = read(reference(x));
-        assert_ne!(
-            ours, reference,
-            "the fused kernel ran (it differs from libm in a few ulps)"
-        );
-        for ((&x, &a), &b) in xs.iter().zip(&ours).zip(&reference) {
-            // Absolute 1e-6 near zero, relative 1e-6 for large |x| (where GELU is x or 0).
-            let tol = 1e-6 * x.abs().max(1.0);
-            assert!((a - b).abs() <= tol, "gelu({x}) = {a}, reference {b}");
+        let x = Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &cpu().inner());
+        let reference = read(reference(x.clone()));
+        for device in devices() {
+            let ours = read(gelu(on(&device.inner(), &x)));
+            assert_ne!(
+                ours, reference,
+                "the fused kernel ran (it differs from libm in a few ulps)"
+            );
+            for ((&x, &a), &b) in xs.iter().zip(&ours).zip(&reference) {
+                // Absolute 1e-6 near zero, relative 1e-6 for large |x| (where GELU is x or 0).
+                let tol = 1e-6 * x.abs().max(1.0);
+                assert!((a - b).abs() <= tol, "gelu({x}) = {a}, reference {b}");
+            }
         }
     }
 
     #[test]
     fn forward_and_gradient_match_the_reference_on_odd_shapes() {
-        let device = cpu();
         for shape in [[1, 1, 1], [3, 5, 7], [2, 64, 17]] {
-            let x = Tensor::<3>::random(shape, Distribution::Normal(0.0, 3.0), &device);
-            let w = Tensor::<3>::random(shape, Distribution::Normal(0.0, 1.0), &device);
-            let run = |f: fn(Tensor<3>) -> Tensor<3>| {
-                let x = x.clone().require_grad();
+            let x = Tensor::<3>::random(shape, Distribution::Normal(0.0, 3.0), &cpu());
+            let w = Tensor::<3>::random(shape, Distribution::Normal(0.0, 1.0), &cpu());
+            let run = |f: fn(Tensor<3>) -> Tensor<3>, device: &Device| {
+                let x = on(device, &x).require_grad();
                 let y = f(x.clone());
-                let grads = (y.clone() * w.clone()).sum().backward();
+                let grads = (y.clone() * on(device, &w)).sum().backward();
                 let dx = x.grad(&grads).expect("x has a gradient");
                 (read(y), read(dx))
             };
-            let (y, dx) = run(gelu);
-            let (y_ref, dx_ref) = run(reference);
-            assert!(
-                max_diff(&y, &y_ref) <= 1e-5,
-                "forward {shape:?}: {}",
-                max_diff(&y, &y_ref)
-            );
-            assert!(
-                max_diff(&dx, &dx_ref) <= 1e-5,
-                "gradient {shape:?}: {}",
-                max_diff(&dx, &dx_ref)
-            );
+            let (y_ref, dx_ref) = run(reference, &cpu());
+            for device in devices() {
+                let (y, dx) = run(gelu, &device);
+                assert!(
+                    max_diff(&y, &y_ref) <= 1e-5,
+                    "forward {shape:?} on {device:?}: {}",
+                    max_diff(&y, &y_ref)
+                );
+                assert!(
+                    max_diff(&dx, &dx_ref) <= 1e-5,
+                    "gradient {shape:?} on {device:?}: {}",
+                    max_diff(&dx, &dx_ref)
+                );
+            }
         }
     }
 

@@ -19,8 +19,8 @@ use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use super::f32s;
 use burn::tensor::{Tensor, TensorData};
 
-/// LayerNorm of `x` (`[.., C]`) with gain and bias (`[C]`): the fused CPU kernel on `flex`,
-/// burn's composition elsewhere or without a bias.
+/// LayerNorm of `x` (`[.., C]`) with gain and bias (`[C]`): a fused kernel on `flex` (and on
+/// wgpu with the `wgpu` feature), burn's composition elsewhere or without a bias.
 pub fn layer_norm<const D: usize>(
     x: Tensor<D>,
     gamma: Tensor<1>,
@@ -28,7 +28,7 @@ pub fn layer_norm<const D: usize>(
     eps: f64,
 ) -> Tensor<D> {
     match beta {
-        Some(beta) if super::on_flex(&x) => Tensor::from_dispatch(
+        Some(beta) if super::fused_here(&x) => Tensor::from_dispatch(
             <burn::backend::Dispatch as LayerNormBackend>::fused_layer_norm(
                 x.into_dispatch(),
                 gamma.into_dispatch(),
@@ -51,7 +51,7 @@ pub fn reference<const D: usize>(
 }
 
 /// The backend operation behind [`layer_norm`].
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait LayerNormBackend: Backend {
     /// LayerNorm over the last dimension.
     fn fused_layer_norm(
@@ -77,7 +77,46 @@ impl LayerNormBackend for Flex {
     }
 }
 
-impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
+/// The gradients of LayerNorm's three inputs: `(dx, dgamma, dbeta)`.
+pub type LayerNormGrads<B> = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
+
+/// LayerNorm's backward kernel on a backend that runs [`LayerNormBackend`].
+pub trait LayerNormGrad: Backend {
+    /// dx, dgamma and dbeta for the output gradient `dy`, from the input `x` and `gamma`.
+    fn fused_layer_norm_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        eps: f32,
+    ) -> LayerNormGrads<Self>;
+}
+
+impl LayerNormGrad for Flex {
+    fn fused_layer_norm_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        eps: f32,
+    ) -> LayerNormGrads<Self> {
+        let shape = x.layout().shape().clone();
+        let (x, gamma, dy) = (f32s(&x), f32s(&gamma), f32s(&dy));
+        let c = gamma.len();
+        let mut dx = vec![0.0f32; x.len()];
+        let mut dgamma = vec![0.0f32; c];
+        let mut dbeta = vec![0.0f32; c];
+        backward_rows(&x, &gamma, &dy, eps, &mut dx, &mut dgamma, &mut dbeta);
+        let tensor = |v: Vec<f32>, shape| FlexTensor::from_data(TensorData::new(v, shape));
+        (
+            tensor(dx, shape),
+            tensor(dgamma, [c].into()),
+            tensor(dbeta, [c].into()),
+        )
+    }
+}
+
+impl<B: LayerNormBackend + LayerNormGrad, C: CheckpointStrategy> LayerNormBackend
+    for Autodiff<B, C>
+{
     fn fused_layer_norm(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
@@ -88,8 +127,8 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
         #[derive(Debug)]
         struct LayerNormBackward;
 
-        impl Backward<Flex, 3> for LayerNormBackward {
-            type State = (FlexTensor, FlexTensor, f32);
+        impl<B: LayerNormGrad> Backward<B, 3> for LayerNormBackward {
+            type State = (FloatTensor<B>, FloatTensor<B>, f32);
 
             fn backward(
                 self,
@@ -98,24 +137,17 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
                 _: &mut Checkpointer,
             ) {
                 let [node_x, node_gamma, node_beta] = ops.parents;
-                let dy = grads.consume::<Flex>(&ops.node);
+                let dy = grads.consume::<B>(&ops.node);
                 let (x, gamma, eps) = ops.state;
-                let shape = x.layout().shape().clone();
-                let (x, gamma, dy) = (f32s(&x), f32s(&gamma), f32s(&dy));
-                let c = gamma.len();
-                let mut dx = vec![0.0f32; x.len()];
-                let mut dgamma = vec![0.0f32; c];
-                let mut dbeta = vec![0.0f32; c];
-                backward_rows(&x, &gamma, &dy, eps, &mut dx, &mut dgamma, &mut dbeta);
-                let tensor = |v: Vec<f32>, shape| FlexTensor::from_data(TensorData::new(v, shape));
+                let (dx, dgamma, dbeta) = B::fused_layer_norm_backward(x, gamma, dy, eps);
                 if let Some(node) = node_x {
-                    grads.register::<Flex>(node.id, tensor(dx, shape));
+                    grads.register::<B>(node.id, dx);
                 }
                 if let Some(node) = node_gamma {
-                    grads.register::<Flex>(node.id, tensor(dgamma, [c].into()));
+                    grads.register::<B>(node.id, dgamma);
                 }
                 if let Some(node) = node_beta {
-                    grads.register::<Flex>(node.id, tensor(dbeta, [c].into()));
+                    grads.register::<B>(node.id, dbeta);
                 }
             }
         }
@@ -127,11 +159,10 @@ impl<C: CheckpointStrategy> LayerNormBackend for Autodiff<Flex, C> {
         {
             OpsKind::Tracked(prep) => {
                 let (xp, gp) = (x.primitive().clone(), gamma.primitive().clone());
-                let out =
-                    Flex::fused_layer_norm(xp.clone(), gp.clone(), beta.into_primitive(), eps);
+                let out = B::fused_layer_norm(xp.clone(), gp.clone(), beta.into_primitive(), eps);
                 prep.finish((xp, gp, eps), out)
             }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::fused_layer_norm(
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_layer_norm(
                 x.into_primitive(),
                 gamma.into_primitive(),
                 beta.into_primitive(),
@@ -209,10 +240,10 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{max_diff, read};
+    use super::super::testing::{devices, max_diff, on, read};
     use super::*;
     use crate::device::cpu;
-    use burn::tensor::Distribution;
+    use burn::tensor::{Device, Distribution};
 
     /// Output and the gradients of x, gamma and beta under a random linear loss, for `f`.
     fn run(
@@ -221,14 +252,15 @@ mod tests {
         gamma: &Tensor<1>,
         beta: &Tensor<1>,
         w: &Tensor<3>,
+        device: &Device,
     ) -> [Vec<f32>; 4] {
         let (x, gamma, beta) = (
-            x.clone().require_grad(),
-            gamma.clone().require_grad(),
-            beta.clone().require_grad(),
+            on(device, x).require_grad(),
+            on(device, gamma).require_grad(),
+            on(device, beta).require_grad(),
         );
         let y = f(x.clone(), gamma.clone(), Some(beta.clone()), 1e-5);
-        let grads = (y.clone() * w.clone()).sum().backward();
+        let grads = (y.clone() * on(device, w)).sum().backward();
         [
             read(y),
             read(x.grad(&grads).expect("dx")),
@@ -245,13 +277,15 @@ mod tests {
         };
         // Odd shapes, one channel (the output is beta), a constant row; and a large offset, where
         // f32 rounding of the mean (1e3 / 2^23 per value) bounds both sides' agreement, and where
-        // a one-pass variance (E[x^2] - E[x]^2) would be off by percents.
+        // a one-pass variance (E[x^2] - E[x]^2) would be off by percents. 300 channels: more
+        // than the GPU kernel's 256 threads per row.
         let constant = Tensor::<3>::full([2, 3, 8], 7.0, &device);
         let offset = normal([2, 5, 16], 1.0).add_scalar(1e3);
         let cases = [
             (normal([1, 1, 1], 1.0), 2e-5),
             (normal([3, 5, 7], 2.0), 2e-5),
             (normal([2, 64, 48], 1.0), 2e-5),
+            (normal([1, 3, 300], 1.0), 2e-5),
             (constant, 2e-5),
             (offset, 1e-3),
         ];
@@ -260,20 +294,23 @@ mod tests {
             let gamma = Tensor::<1>::random([c], Distribution::Normal(1.0, 0.5), &device);
             let beta = Tensor::<1>::random([c], Distribution::Normal(0.0, 0.5), &device);
             let w = Tensor::<3>::random(x.dims(), Distribution::Normal(0.0, 1.0), &device);
-            let ours = run(layer_norm, &x, &gamma, &beta, &w);
-            let reference = run(reference, &x, &gamma, &beta, &w);
-            if c == 48 {
-                // The fused kernel ran: its sums round differently from burn's in a few places.
-                assert_ne!(ours[1], reference[1], "dx is not burn's own");
-            }
-            for (k, what) in ["y", "dx", "dgamma", "dbeta"].iter().enumerate() {
-                let scale = reference[k].iter().fold(1.0f32, |m, v| m.max(v.abs()));
-                let d = max_diff(&ours[k], &reference[k]);
-                assert!(
-                    d <= tol * scale,
-                    "{what} of {:?}: differs by {d} (scale {scale})",
-                    x.dims()
-                );
+            let reference = run(reference, &x, &gamma, &beta, &w, &device);
+            for on_device in devices() {
+                let ours = run(layer_norm, &x, &gamma, &beta, &w, &on_device);
+                if c == 48 {
+                    // The fused kernel ran: its sums round differently from burn's in a few
+                    // places.
+                    assert_ne!(ours[1], reference[1], "dx is not burn's own");
+                }
+                for (k, what) in ["y", "dx", "dgamma", "dbeta"].iter().enumerate() {
+                    let scale = reference[k].iter().fold(1.0f32, |m, v| m.max(v.abs()));
+                    let d = max_diff(&ours[k], &reference[k]);
+                    assert!(
+                        d <= tol * scale,
+                        "{what} of {:?} on {on_device:?}: differs by {d} (scale {scale})",
+                        x.dims()
+                    );
+                }
             }
         }
     }

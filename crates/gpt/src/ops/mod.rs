@@ -1,13 +1,22 @@
 //! Fused operations: drop-in replacements for compositions of burn's tensor ops in the model,
 //! each behind a named function with the readable composition as its reference (and test
 //! oracle). They plug into burn through its backend extension mechanism: a backend trait with a
-//! plain-Rust CPU implementation for `flex` (natively and in wasm32) and an autodiff
-//! implementation with a hand-written backward pass. On any other backend (wgpu) the function
-//! takes the reference path.
+//! plain-Rust CPU implementation for `flex` (natively and in wasm32), CubeCL kernels for
+//! burn's wgpu backend (`ops::cube`, with the `wgpu` feature: WebGPU in the browser), and one
+//! autodiff implementation over both whose backward pass calls the backend's backward kernel
+//! (a second trait per op, e.g. `GeluGrad`). On any other backend the function takes the
+//! reference path.
+//!
+//! burn's own fusion (`burn/fusion`) stays off: several open burn issues report wrong results
+//! with fusion and autotune on transformer training, and the fused ops here already remove the
+//! element-wise chains fusion would merge. Any change to that is gated by the 50-step test
+//! (CPU vs wgpu losses within 1e-3: `tests/training.rs` natively, `tests/web.rs` in Chrome).
 
 pub mod adamw;
 pub mod causal_attention;
 pub mod cross_entropy;
+#[cfg(feature = "wgpu")]
+pub mod cube;
 pub mod exp;
 pub mod gelu;
 pub mod layer_norm;
@@ -23,10 +32,16 @@ use burn::backend::DispatchDevice;
 use burn::backend::flex::FlexTensor;
 use burn::tensor::Tensor;
 
-/// Whether `x` lives on burn's `flex` CPU backend (with or without autodiff): where the fused
-/// CPU kernels run.
-fn on_flex<const D: usize>(x: &Tensor<D>) -> bool {
-    matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
+/// Whether the fused kernels run where `x` lives: on burn's `flex` CPU backend, and with the
+/// `wgpu` feature on a CubeCL device when the values are f32.
+fn fused_here<const D: usize>(x: &Tensor<D>) -> bool {
+    match x.device().inner().as_dispatch() {
+        DispatchDevice::Flex(_) => true,
+        #[cfg(feature = "wgpu")]
+        DispatchDevice::Cube(_) => x.dtype() == burn::tensor::DType::F32,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
 }
 
 /// The f32 values of a flex tensor in row-major order (a copy only when it is a strided view).
@@ -162,6 +177,22 @@ pub(crate) mod testing {
     /// A tensor's values.
     pub fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         block_on(read_f32(t)).expect("read")
+    }
+
+    /// The devices the fused ops are tested on: `flex`, and with the `wgpu` feature the
+    /// default wgpu adapter (Mesa's lavapipe on a machine without a GPU), both with autodiff.
+    pub fn devices() -> Vec<burn::tensor::Device> {
+        #[allow(unused_mut)]
+        let mut devices = vec![crate::device::cpu()];
+        #[cfg(feature = "wgpu")]
+        devices.push(burn::tensor::Device::wgpu(Default::default()).autodiff());
+        devices
+    }
+
+    /// A copy of `t` on `device` (the same values: the fused ops on every device are compared
+    /// with the reference composition on the CPU).
+    pub fn on<const D: usize>(device: &burn::tensor::Device, t: &Tensor<D>) -> Tensor<D> {
+        Tensor::from_data(t.to_data(), device)
     }
 
     /// The largest absolute difference of two equally long slices.
