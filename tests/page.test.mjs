@@ -64,6 +64,14 @@ describe('with WebGPU (SwiftShader)', () => {
     assert.ok(Number(before.loss) < Number(before.firstLoss) - 0.2, `loss on WebGPU ${before.firstLoss} -> ${before.loss}`);
     assert.match(await page.locator('[data-role=model-info]').textContent(), /on WebGPU/);
     await page.screenshot({ path: join(shots, 'page-trained-webgpu.png'), fullPage: true });
+    // A snapshot of the trained run now: the periodic ones come every 10 s, and 15 steps on
+    // WebGPU can take less than that (the last one may be of the untrained model).
+    // (One already under way when asked may be older: then ask again.)
+    let snapped = 0;
+    for (let i = 0; i < 3 && !(snapped >= 15); i++) {
+      snapped = await page.evaluate(async () => (await document.querySelector('main').playground.snapshot())?.step);
+    }
+    assert.ok(snapped >= 15, `a snapshot at step ${snapped}`);
     // The device goes away mid-run (the worker's test hook destroys it).
     await page.evaluate(() => document.querySelector('main').playground.call('debug', { action: 'lose-device' }));
     await waitStatus(page, ['done', 'error'], 300_000);
