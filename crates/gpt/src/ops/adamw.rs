@@ -226,14 +226,6 @@ mod tests {
             };
             let clip = Tensor::<1>::from_data(TensorData::new(vec![clip as f32], [1]), &device);
             let args = (p, g, m, v, clip, step(t, decay));
-            let fused = adamw_update(
-                args.0.clone(),
-                args.1.clone(),
-                args.2.clone(),
-                args.3.clone(),
-                args.4.clone(),
-                args.5,
-            );
             let composed = reference(
                 args.0.clone(),
                 args.1.clone(),
@@ -243,10 +235,8 @@ mod tests {
                 args.5,
             );
             let composed = [read(composed.0), read(composed.1), read(composed.2)];
-            assert_close("p", &read(fused.0), &composed[0], 1e-6);
-            assert_close("m", &read(fused.1), &composed[1], 1e-6);
-            assert_close("v", &read(fused.2), &composed[2], 1e-6);
-            // The same update on every device (the GPU kernel), against the CPU's composition.
+            // The fused update on every device (the CPU's kernel, the GPU's with the `wgpu`
+            // feature) against the CPU's composition.
             for to in devices() {
                 let to = to.inner();
                 let fused = adamw_update(
