@@ -189,11 +189,7 @@ pub(crate) mod testing {
         devices
     }
 
-    /// A copy of `t` on `device` (the same values: the fused ops on every device are compared
-    /// with the reference composition on the CPU).
-    pub fn on<const D: usize>(device: &burn::tensor::Device, t: &Tensor<D>) -> Tensor<D> {
-        Tensor::from_data(t.to_data(), device)
-    }
+    pub(crate) use super::self_check::on;
 
     /// The largest absolute difference of two equally long slices.
     pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {

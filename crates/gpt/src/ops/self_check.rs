@@ -29,6 +29,12 @@ impl Comparison {
     }
 }
 
+/// A copy of `t` (drawn on the CPU) on `to`, with the same values: every fused op is compared
+/// with the reference composition on the CPU from the same inputs.
+pub(crate) fn on<const D: usize>(to: &Device, t: &Tensor<D>) -> Tensor<D> {
+    Tensor::from_data(t.to_data(), to)
+}
+
 /// Relative tolerance of every comparison: f32 rounding of sums taken in another order.
 const TOLERANCE: f32 = 2e-5;
 
@@ -42,10 +48,6 @@ pub async fn compare_with_references(device: &Device) -> Result<Vec<Comparison>>
     let cpu = &cpu;
     let normal =
         |shape: [usize; 3], sd| Tensor::<3>::random(shape, Distribution::Normal(0.0, sd), cpu);
-    // The same values on `to` (the inputs are drawn on the CPU).
-    fn on<const D: usize>(to: &Device, t: &Tensor<D>) -> Tensor<D> {
-        Tensor::from_data(t.to_data(), to)
-    }
 
     // GELU on a [3, 7, 5] tensor wide enough to reach erf's tails.
     let x = normal([3, 7, 5], 3.0);

@@ -4,7 +4,7 @@
 use burn::backend::tensor::FloatTensor;
 use cubecl::prelude::*;
 
-use super::{Cube, contiguous, elementwise, empty};
+use super::{Cube, elementwise, empty, into_contiguous};
 use crate::ops::adamw::{AdamWBackend, AdamWStep};
 
 impl AdamWBackend for Cube {
@@ -17,11 +17,11 @@ impl AdamWBackend for Cube {
         step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let (p, g, m, v, clip) = (
-            contiguous(p),
-            contiguous(g),
-            contiguous(m),
-            contiguous(v),
-            contiguous(clip),
+            into_contiguous(p),
+            into_contiguous(g),
+            into_contiguous(m),
+            into_contiguous(v),
+            into_contiguous(clip),
         );
         let shape = p.meta.shape().clone();
         let (p_out, m_out, v_out) = (

@@ -16,7 +16,7 @@ use burn::tensor::Shape;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-use super::{Cube, contiguous, elementwise, empty};
+use super::{Cube, elementwise, empty, into_contiguous};
 use crate::ops::causal_attention::{AttentionBackend, AttentionGrad};
 
 impl AttentionBackend for Cube {
@@ -47,11 +47,15 @@ impl AttentionGrad for Cube {
         n_head: usize,
         causal: bool,
     ) -> FloatTensor<Self> {
-        let (qkv, probs, dy) = (contiguous(qkv), contiguous(probs), contiguous(dy));
+        let (qkv, probs, dy) = (
+            into_contiguous(qkv),
+            into_contiguous(probs),
+            into_contiguous(dy),
+        );
         let [b, t, c3] = qkv.meta.shape().dims::<3>();
         let has_keep = keep.is_some();
         // Without dropout the kernels never read `keep`; any f32 tensor stands in.
-        let keep = keep.map(contiguous).unwrap_or_else(|| probs.clone());
+        let keep = keep.map(into_contiguous).unwrap_or_else(|| probs.clone());
         let dqkv = empty(&qkv, Shape::new([b, t, c3]));
         let ds = empty(&qkv, Shape::new([b, n_head, t, t]));
         let hd = c3 / 3 / n_head;
@@ -99,13 +103,13 @@ fn forward(
     n_head: usize,
     causal: bool,
 ) -> (CubeTensor, CubeTensor) {
-    let qkv = contiguous(qkv);
+    let qkv = into_contiguous(qkv);
     let [b, t, c3] = qkv.meta.shape().dims::<3>();
     let y = empty(&qkv, Shape::new([b, t, c3 / 3]));
     let probs = empty(&qkv, Shape::new([b, n_head, t, t]));
     let has_keep = keep.is_some();
     // Without dropout the kernel never reads `keep`; any f32 tensor stands in.
-    let keep = keep.map(contiguous).unwrap_or_else(|| qkv.clone());
+    let keep = keep.map(into_contiguous).unwrap_or_else(|| qkv.clone());
     let hd = c3 / 3 / n_head;
     let scale = 1.0 / (hd as f32).sqrt();
     let (count, dim) = elementwise(&qkv, b * n_head * t);

@@ -7,7 +7,7 @@ use burn::tensor::{DType, Shape};
 use burn_cubecl::kernel::cast;
 use cubecl::prelude::*;
 
-use super::{Cube, block_max, block_sum, contiguous, elementwise, empty, row_width};
+use super::{Cube, block_max, block_sum, elementwise, empty, into_contiguous, row_width};
 use crate::ops::cross_entropy::{CrossEntropyBackend, CrossEntropyGrad};
 
 impl CrossEntropyBackend for Cube {
@@ -24,8 +24,8 @@ impl CrossEntropyGrad for Cube {
         logits: FloatTensor<Self>,
         targets: IntTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let logits = contiguous(logits);
-        let targets = contiguous(cast(targets, DType::I32));
+        let logits = into_contiguous(logits);
+        let targets = into_contiguous(cast(targets, DType::I32));
         let [rows, v] = logits.meta.shape().dims::<2>();
         let losses = empty(&logits, Shape::new([rows]));
         let lse = empty(&logits, Shape::new([rows, 2]));
@@ -51,9 +51,9 @@ impl CrossEntropyGrad for Cube {
         lse: FloatTensor<Self>,
         g: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let logits = contiguous(logits);
-        let targets = contiguous(cast(targets, DType::I32));
-        let (lse, g) = (contiguous(lse), contiguous(g));
+        let logits = into_contiguous(logits);
+        let targets = into_contiguous(cast(targets, DType::I32));
+        let (lse, g) = (into_contiguous(lse), into_contiguous(g));
         let dx = empty(&logits, logits.meta.shape().clone());
         let (count, dim) = elementwise(&logits, logits.meta.num_elements());
         backward_kernel::launch(

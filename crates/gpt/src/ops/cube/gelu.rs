@@ -5,12 +5,12 @@ use burn::backend::tensor::FloatTensor;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-use super::{Cube, contiguous, elementwise, empty};
+use super::{Cube, elementwise, empty, into_contiguous};
 use crate::ops::gelu::{FRAC_1_SQRT_2, FRAC_1_SQRT_2PI, GeluBackend, GeluGrad};
 
 impl GeluBackend for Cube {
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        let x = contiguous(x);
+        let x = into_contiguous(x);
         let out = empty(&x, x.meta.shape().clone());
         let n = x.meta.num_elements();
         let (count, dim) = elementwise(&x, n);
@@ -27,7 +27,7 @@ impl GeluBackend for Cube {
 
 impl GeluGrad for Cube {
     fn fused_gelu_backward(x: FloatTensor<Self>, g: FloatTensor<Self>) -> FloatTensor<Self> {
-        let (x, g): (CubeTensor, CubeTensor) = (contiguous(x), contiguous(g));
+        let (x, g): (CubeTensor, CubeTensor) = (into_contiguous(x), into_contiguous(g));
         let dx = empty(&x, x.meta.shape().clone());
         let n = x.meta.num_elements();
         let (count, dim) = elementwise(&x, n);

@@ -6,7 +6,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use cubecl::prelude::*;
 
-use super::{Cube, block_sum, contiguous, elementwise, empty, row_width};
+use super::{Cube, block_sum, elementwise, empty, into_contiguous, row_width};
 use crate::ops::layer_norm::{LayerNormBackend, LayerNormGrad, LayerNormGrads};
 
 impl LayerNormBackend for Cube {
@@ -16,7 +16,11 @@ impl LayerNormBackend for Cube {
         beta: FloatTensor<Self>,
         eps: f32,
     ) -> FloatTensor<Self> {
-        let (x, gamma, beta) = (contiguous(x), contiguous(gamma), contiguous(beta));
+        let (x, gamma, beta) = (
+            into_contiguous(x),
+            into_contiguous(gamma),
+            into_contiguous(beta),
+        );
         let c = gamma.meta.num_elements();
         let rows = x.meta.num_elements() / c.max(1);
         let out = empty(&x, x.meta.shape().clone());
@@ -43,7 +47,11 @@ impl LayerNormGrad for Cube {
         dy: FloatTensor<Self>,
         eps: f32,
     ) -> LayerNormGrads<Self> {
-        let (x, gamma, dy) = (contiguous(x), contiguous(gamma), contiguous(dy));
+        let (x, gamma, dy) = (
+            into_contiguous(x),
+            into_contiguous(gamma),
+            into_contiguous(dy),
+        );
         let c = gamma.meta.num_elements();
         let rows = x.meta.num_elements() / c.max(1);
         let dx = empty(&x, x.meta.shape().clone());

@@ -15,19 +15,15 @@ pub mod layer_norm;
 
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
-use burn_cubecl::kernel::into_contiguous;
+/// `t` with a contiguous row-major layout (the kernels index it directly); no copy when it
+/// already has one.
+pub(crate) use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
 /// The CubeCL backend the kernels are written for (no burn fusion: see `ops` for why).
 pub type Cube = CubeBackend;
-
-/// `t` with a contiguous row-major layout (the kernels index it directly); no copy when it
-/// already has one.
-pub(crate) fn contiguous(t: CubeTensor) -> CubeTensor {
-    into_contiguous(t)
-}
 
 /// An uninitialised tensor of `shape` with `like`'s device and element type.
 pub(crate) fn empty(like: &CubeTensor, shape: Shape) -> CubeTensor {
