@@ -14,8 +14,8 @@ use gpt::{Gpt, GptConfig, GptError};
 use crate::cli::DeviceArg;
 
 /// Size burn's CPU thread pool (rayon's global pool, which flex's kernels and gemm use) before
-/// any work starts; `None` keeps one thread per core. Returns the number of threads in use.
-pub fn use_threads(threads: Option<usize>) -> Result<usize, GptError> {
+/// any work starts; `None` keeps one thread per core.
+pub fn use_threads(threads: Option<usize>) -> Result<(), GptError> {
     if let Some(n) = threads {
         if n == 0 {
             return Err(GptError::Config(
@@ -27,7 +27,7 @@ pub fn use_threads(threads: Option<usize>) -> Result<usize, GptError> {
             .build_global()
             .map_err(|e| GptError::Config(format!("cannot start {n} threads: {e}")))?;
     }
-    Ok(rayon::current_num_threads())
+    Ok(())
 }
 
 /// Run the benchmark and print a table.

@@ -165,8 +165,24 @@ enum TokenizerArg {
     Bpe,
 }
 
-/// Run the parsed command.
+/// Run the parsed command on a thread of burn's CPU thread pool.
+///
+/// Why on the pool: the kernels (gemm, attention, the element-wise ops) run their parallel
+/// parts on rayon's pool. Called from the main thread, every one of them hands its jobs to the
+/// pool's threads and puts the main thread to sleep until they are done (two context switches
+/// per kernel, ~150 per training step), and while the main thread does the serial work between
+/// kernels the idle pool threads spin beside it on the same cores. On a pool thread the caller
+/// takes a share of the jobs itself and there is no third thread: baby trains ~12% faster at
+/// 1 and at 2 threads (BENCHMARKS.md).
 pub fn run(cli: Cli) -> Result<(), GptError> {
+    if let Command::Bench { threads, .. } = &cli.command {
+        // The pool's size is fixed when it starts, so before anything runs on it.
+        crate::bench::use_threads(*threads)?;
+    }
+    rayon::scope(|_| run_command(cli))
+}
+
+fn run_command(cli: Cli) -> Result<(), GptError> {
     match cli.command {
         Command::Train {
             corpus,
@@ -253,9 +269,9 @@ pub fn run(cli: Cli) -> Result<(), GptError> {
             iters,
             vocab,
             device,
-            threads,
+            threads: _,
         } => {
-            let threads = crate::bench::use_threads(threads)?;
+            let threads = rayon::current_num_threads();
             crate::bench::run(&preset, iters, vocab, make_device(device)?, device, threads)
         }
     }

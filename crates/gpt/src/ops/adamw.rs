@@ -14,7 +14,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
 
-use super::f32s;
+use super::{VALUES_PER_JOB, f32s, for_each_job};
 
 /// The step's constants: what is the same for every parameter of one optimizer step.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -160,15 +160,30 @@ impl AdamWBackend for Flex {
         let clip = f32s(&clip).first().copied().unwrap_or(1.0);
         let n = ps.len();
         let (mut p_out, mut m_out, mut v_out) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
-        for i in 0..n {
-            let g = gs[i] * clip;
-            let m = ms[i] * b1 + g * one_b1;
-            let v = vs[i] * b2 + g * g * one_b2;
-            let denom = (v / bias2).sqrt() + eps;
-            p_out[i] = ps[i] * keep - m / bias1 / denom * lr;
-            m_out[i] = m;
-            v_out[i] = v;
-        }
+        let mut jobs: Vec<_> = p_out
+            .chunks_mut(VALUES_PER_JOB)
+            .zip(m_out.chunks_mut(VALUES_PER_JOB))
+            .zip(v_out.chunks_mut(VALUES_PER_JOB))
+            .collect();
+        for_each_job(&mut jobs, |j, ((p_out, m_out), v_out)| {
+            let at = j * VALUES_PER_JOB;
+            for (k, ((p_out, m_out), v_out)) in p_out
+                .iter_mut()
+                .zip(m_out.iter_mut())
+                .zip(v_out.iter_mut())
+                .enumerate()
+            {
+                let i = at + k;
+                let g = gs[i] * clip;
+                let m = ms[i] * b1 + g * one_b1;
+                let v = vs[i] * b2 + g * g * one_b2;
+                let denom = (v / bias2).sqrt() + eps;
+                *p_out = ps[i] * keep - m / bias1 / denom * lr;
+                *m_out = m;
+                *v_out = v;
+            }
+        });
+        drop(jobs);
         let tensor =
             |values: Vec<f32>| FlexTensor::from_data(TensorData::new(values, shape.clone()));
         (tensor(p_out), tensor(m_out), tensor(v_out))

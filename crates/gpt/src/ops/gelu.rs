@@ -18,7 +18,7 @@ use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
 
 use super::exp::exp;
-use super::f32s;
+use super::{VALUES_PER_JOB, f32s, for_each_chunk};
 
 /// The GELU of `x` (any shape): a fused kernel on `flex` (and on wgpu with the `wgpu`
 /// feature), burn's own elsewhere.
@@ -55,7 +55,9 @@ impl GeluBackend for Flex {
         let shape = x.layout().shape().clone();
         let xs = f32s(&x);
         let mut out = vec![0.0f32; xs.len()];
-        forward(&xs, &mut out);
+        for_each_chunk(&mut out, VALUES_PER_JOB, |at, out| {
+            forward(&xs[at..][..out.len()], out)
+        });
         FlexTensor::from_data(TensorData::new(out, shape))
     }
 }
@@ -65,7 +67,10 @@ impl GeluGrad for Flex {
         let shape = x.layout().shape().clone();
         let (xs, gs) = (f32s(&x), f32s(&g));
         let mut dx = vec![0.0f32; xs.len()];
-        backward(&xs, &gs, &mut dx);
+        for_each_chunk(&mut dx, VALUES_PER_JOB, |at, dx| {
+            let n = dx.len();
+            backward(&xs[at..][..n], &gs[at..][..n], dx)
+        });
         FlexTensor::from_data(TensorData::new(dx, shape))
     }
 }

@@ -16,7 +16,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 
-use super::f32s;
+use super::{VALUES_PER_JOB, f32s, for_each_chunk, for_each_job};
 use burn::tensor::{Tensor, TensorData};
 
 /// LayerNorm of `x` (`[.., C]`) with gain and bias (`[C]`): a fused kernel on `flex` (and on
@@ -72,7 +72,10 @@ impl LayerNormBackend for Flex {
         let shape = x.layout().shape().clone();
         let (x, gamma, beta) = (f32s(&x), f32s(&gamma), f32s(&beta));
         let mut out = vec![0.0f32; x.len()];
-        forward_rows(&x, &gamma, &beta, eps, &mut out);
+        let per_job = rows_per_job(gamma.len()) * gamma.len();
+        for_each_chunk(&mut out, per_job, |at, out| {
+            forward_rows(&x[at..][..out.len()], &gamma, &beta, eps, out)
+        });
         FlexTensor::from_data(TensorData::new(out, shape))
     }
 }
@@ -102,9 +105,25 @@ impl LayerNormGrad for Flex {
         let (x, gamma, dy) = (f32s(&x), f32s(&gamma), f32s(&dy));
         let c = gamma.len();
         let mut dx = vec![0.0f32; x.len()];
+        // Each job sums dgamma and dbeta over its rows; the jobs' sums are added in order, so
+        // the result does not depend on the thread count.
+        let per_job = rows_per_job(c) * c;
+        let mut jobs: Vec<_> = dx
+            .chunks_mut(per_job)
+            .map(|dx| (dx, vec![0.0f32; c], vec![0.0f32; c]))
+            .collect();
+        for_each_job(&mut jobs, |j, (dx, dgamma, dbeta)| {
+            let rows = (j * per_job)..(j * per_job + dx.len());
+            let (x, dy) = (&x[rows.clone()], &dy[rows]);
+            backward_rows(x, &gamma, dy, eps, dx, dgamma, dbeta);
+        });
         let mut dgamma = vec![0.0f32; c];
         let mut dbeta = vec![0.0f32; c];
-        backward_rows(&x, &gamma, &dy, eps, &mut dx, &mut dgamma, &mut dbeta);
+        for (_, dg, db) in &jobs {
+            dgamma.iter_mut().zip(dg).for_each(|(a, b)| *a += b);
+            dbeta.iter_mut().zip(db).for_each(|(a, b)| *a += b);
+        }
+        drop(jobs);
         let tensor = |v: Vec<f32>, shape| FlexTensor::from_data(TensorData::new(v, shape));
         (
             tensor(dx, shape),
@@ -226,6 +245,11 @@ super::wide_kernel! {
             }
         }
     }
+}
+
+/// Rows per parallel job: about [`VALUES_PER_JOB`] values.
+fn rows_per_job(c: usize) -> usize {
+    (VALUES_PER_JOB / c.max(1)).max(1)
 }
 
 /// A row's mean and `sqrt(var + eps)` (biased variance, two passes: as burn's composition;
