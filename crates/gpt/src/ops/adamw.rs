@@ -144,17 +144,7 @@ impl AdamWBackend for Flex {
         clip: FloatTensor<Self>,
         step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let AdamWConstants {
-            b1,
-            b2,
-            one_b1,
-            one_b2,
-            bias1,
-            bias2,
-            lr,
-            eps,
-            keep,
-        } = step.constants();
+        let k = step.constants();
         let shape = p.layout().shape().clone();
         let (ps, gs, ms, vs) = (f32s(&p), f32s(&g), f32s(&m), f32s(&v));
         let clip = f32s(&clip).first().copied().unwrap_or(1.0);
@@ -166,27 +156,43 @@ impl AdamWBackend for Flex {
             .zip(v_out.chunks_mut(VALUES_PER_JOB))
             .collect();
         for_each_job(&mut jobs, |j, ((p_out, m_out), v_out)| {
-            let at = j * VALUES_PER_JOB;
-            for (k, ((p_out, m_out), v_out)) in p_out
-                .iter_mut()
-                .zip(m_out.iter_mut())
-                .zip(v_out.iter_mut())
-                .enumerate()
-            {
-                let i = at + k;
-                let g = gs[i] * clip;
-                let m = ms[i] * b1 + g * one_b1;
-                let v = vs[i] * b2 + g * g * one_b2;
-                let denom = (v / bias2).sqrt() + eps;
-                *p_out = ps[i] * keep - m / bias1 / denom * lr;
-                *m_out = m;
-                *v_out = v;
-            }
+            let at = j * VALUES_PER_JOB..j * VALUES_PER_JOB + p_out.len();
+            let (ps, gs, ms, vs) = (&ps[at.clone()], &gs[at.clone()], &ms[at.clone()], &vs[at]);
+            update(ps, gs, ms, vs, clip, k, p_out, m_out, v_out);
         });
         drop(jobs);
         let tensor =
             |values: Vec<f32>| FlexTensor::from_data(TensorData::new(values, shape.clone()));
         (tensor(p_out), tensor(m_out), tensor(v_out))
+    }
+}
+
+super::wide_kernel! {
+    /// The update of a run of values: reads `p, g, m, v` once, writes the new `p, m, v` once.
+    fn update(
+        ps: &[f32],
+        gs: &[f32],
+        ms: &[f32],
+        vs: &[f32],
+        clip: f32,
+        k: AdamWConstants,
+        p_out: &mut [f32],
+        m_out: &mut [f32],
+        v_out: &mut [f32],
+    ) {
+        // Zipped slices, no indexing: no bounds checks, so the loop vectorises (IEEE division
+        // and square root round the same in vector and scalar code).
+        let outs = p_out.iter_mut().zip(m_out.iter_mut()).zip(v_out.iter_mut());
+        let ins = ps.iter().zip(gs).zip(ms).zip(vs);
+        for (((p_out, m_out), v_out), (((&p, &g), &m), &v)) in outs.zip(ins) {
+            let g = g * clip;
+            let m = m * k.b1 + g * k.one_b1;
+            let v = v * k.b2 + g * g * k.one_b2;
+            let denom = (v / k.bias2).sqrt() + k.eps;
+            *p_out = p * k.keep - m / k.bias1 / denom * k.lr;
+            *m_out = m;
+            *v_out = v;
+        }
     }
 }
 
