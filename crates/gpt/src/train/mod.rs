@@ -148,6 +148,10 @@ pub fn cross_entropy(logits: Tensor<3>, targets: Tensor<1, Int>) -> Tensor<1> {
 }
 
 /// Owns a model under training, its optimizer and its data.
+///
+/// Natively, drive it from a thread of rayon's pool (e.g. inside `rayon::scope`, as the `gpt`
+/// CLI does): the CPU kernels' parallel parts run on that pool, and a caller outside it hands
+/// every kernel's jobs over and sleeps, ~12% slower on 2 cores (BENCHMARKS.md).
 pub struct Trainer {
     model: Gpt,
     optimizer: AdamW,
