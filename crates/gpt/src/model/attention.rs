@@ -117,7 +117,7 @@ impl CausalSelfAttention {
     /// the probabilities returned (for the panels) are the ones before dropout.
     ///
     /// The attention itself (scores, mask, softmax, mixing the values) is
-    /// [`crate::ops::causal_attention`]: a fused kernel where one exists, with the composition
+    /// [`crate::ops::causal_attention()`]: a fused kernel where one exists, with the composition
     /// of plain ops in that module as its reference.
     pub fn forward(
         &self,

@@ -1,7 +1,7 @@
 //! One AdamW update of one parameter: the new value and the new first and second moments from
 //! the old ones and the gradient, in one pass.
 //!
-//! Why fused: written with tensor ops ([`reference`]) an update is about 15 passes over the
+//! Why fused: written with tensor ops ([`reference()`]) an update is about 15 passes over the
 //! parameter (scale the gradient by the clip factor, two for each moment, bias corrections,
 //! square root, divide, decay, subtract), each allocating a new buffer: for the baby model's
 //! 0.8 million values that is ~700 operations and ~150 MB of memory traffic per step, and on a
@@ -124,7 +124,7 @@ pub fn reference(
 /// differentiated.
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait AdamWBackend: Backend {
-    /// One AdamW update; see [`reference`] for the formula.
+    /// One AdamW update; see [`reference()`] for the formula.
     fn fused_adamw(
         p: FloatTensor<Self>,
         g: FloatTensor<Self>,

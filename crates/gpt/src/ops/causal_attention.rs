@@ -2,7 +2,7 @@
 //! `softmax(q k^T / sqrt(head_dim) + mask) v`, straight from `c_attn`'s `[B, T, 3C]` output to
 //! `c_proj`'s `[B, T, C]` input.
 //!
-//! Why fused: the composition ([`reference`]) splits the heads with a permute copy, builds a
+//! Why fused: the composition ([`reference()`]) splits the heads with a permute copy, builds a
 //! `[T, T]` mask on the host and uploads it, runs softmax as ~6 passes (each recorded by
 //! autodiff), multiplies 64×32 matrices through gemm (too small for its packing to pay) and
 //! merges the heads with another copy; its backward walks all of that again. The fused kernel

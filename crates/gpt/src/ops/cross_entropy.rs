@@ -1,7 +1,7 @@
 //! The mean next-token cross-entropy of logits against target ids, `mean_r(lse(x_r) - x_r[t_r])`,
 //! in one pass over the logits, and its gradient in one more.
 //!
-//! Why fused: the composition ([`reference`]) materialises the log-probabilities (`log_softmax`:
+//! Why fused: the composition ([`reference()`]) materialises the log-probabilities (`log_softmax`:
 //! max, subtract, exp, sum, log, subtract: a `[rows, V]` tensor after each), gathers one value
 //! per row and averages; autodiff records each step and walks them all back. For GPT-2's
 //! vocabulary of 50,257 that is ~6 full-size `[rows, V]` buffers forward and as many backward.

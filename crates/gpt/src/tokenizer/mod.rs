@@ -131,7 +131,7 @@ pub struct Encoding {
     pub ids: Vec<u32>,
     /// Byte range of each token in the input string; the ranges tile the input exactly (contiguous, no gaps, cover 0..len).
     pub spans: Vec<Range<usize>>,
-    /// A readable form of each token: its text when its bytes are valid UTF-8, otherwise its bytes in hex like "<e7 a7>" (a partial UTF-8 character).
+    /// A readable form of each token: its text when its bytes are valid UTF-8, otherwise its bytes in hex like `"<e7 a7>"` (a partial UTF-8 character).
     pub tokens: Vec<String>,
 }
 
