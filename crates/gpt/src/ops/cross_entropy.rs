@@ -167,13 +167,8 @@ fn vocab(logits: &FlexTensor) -> usize {
 
 /// The CPU kernels, on plain slices.
 mod kernel {
-    use super::super::{max_of, sum_map};
+    use super::super::{max_of, rows_per_job, sum_map};
     use super::{exp, for_each_job};
-
-    /// Rows per parallel job: enough values that a job outweighs its scheduling.
-    fn rows_per_job(v: usize) -> usize {
-        (1 << 15) / v.max(1) + 1
-    }
 
     /// `logits [rows, V]` and `targets [rows]` -> (mean loss, `(max, ln sum exp(x - max))` of
     /// every row: the log-sum-exp in two parts, so that the backward pass computes

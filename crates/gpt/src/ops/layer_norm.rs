@@ -16,7 +16,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 
-use super::{VALUES_PER_JOB, f32s, for_each_chunk, for_each_job};
+use super::{f32s, for_each_chunk, for_each_job, rows_per_job};
 use burn::tensor::{Tensor, TensorData};
 
 /// LayerNorm of `x` (`[.., C]`) with gain and bias (`[C]`): a fused kernel on `flex` (and on
@@ -245,11 +245,6 @@ super::wide_kernel! {
             }
         }
     }
-}
-
-/// Rows per parallel job: about [`VALUES_PER_JOB`] values.
-fn rows_per_job(c: usize) -> usize {
-    (VALUES_PER_JOB / c.max(1)).max(1)
 }
 
 /// A row's mean and `sqrt(var + eps)` (biased variance, two passes: as burn's composition;

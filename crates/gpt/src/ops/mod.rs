@@ -75,6 +75,12 @@ pub(crate) fn for_each_job<T: Send>(jobs: &mut [T], f: impl Fn(usize, &mut T) + 
 /// outweighs its scheduling (GELU on baby's `[768, 512]` MLP activations is 24 jobs).
 pub(crate) const VALUES_PER_JOB: usize = 1 << 14;
 
+/// Rows of `width` values per parallel job of a row-wise kernel: about [`VALUES_PER_JOB`]
+/// values, at least one row.
+pub(crate) fn rows_per_job(width: usize) -> usize {
+    (VALUES_PER_JOB / width.max(1)).max(1)
+}
+
 /// Runs `f(offset, chunk)` over `out` cut into chunks of `chunk` values (the last may be
 /// shorter), in parallel natively; `offset` is the chunk's first index into `out`. The cut does
 /// not depend on the thread count, so neither do the results.
