@@ -48,7 +48,18 @@ serve: www
 	node scripts/serve.mjs $(PORT) www $(if $(CSP),--csp)
 
 ## Setup: everything installed from the registries, nothing prebuilt downloaded.
+## A first `make test` writes about 9 GiB (target/: the native tests and clippy, two wasm builds),
+## so with less free than DISK_NEED_GIB and nothing built yet it stops here, saying so, rather
+## than minutes later in the middle of a compile with "No space left on device".
+DISK_NEED_GIB ?= 8
 setup:
+	@d=$(CARGO_TARGET_DIR); while [ ! -e "$$d" ]; do d=$$(dirname "$$d"); done; \
+	free=$$(df -Pk "$$d" | awk 'NR == 2 {print int($$4 / 1048576)}'); \
+	if [ ! -e $(CARGO_TARGET_DIR)/release ] && [ "$$free" -lt $(DISK_NEED_GIB) ]; then \
+		echo "make: $$free GiB free on the disk of $(CARGO_TARGET_DIR); a first build needs about 9 GiB." \
+			"Free some space, point CARGO_TARGET_DIR at a larger disk, or set DISK_NEED_GIB=0 to try anyway." >&2; \
+		exit 1; \
+	fi
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
