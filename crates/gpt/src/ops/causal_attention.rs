@@ -329,6 +329,36 @@ mod kernel {
         fn seen(self, i: usize, causal: bool) -> usize {
             if causal { i + 1 } else { self.t }
         }
+
+        /// How many keys the queries before `i1` see at most: a block of queries' columns.
+        fn seen_before(self, i1: usize, causal: bool) -> usize {
+            self.seen(i1 - 1, causal)
+        }
+
+        /// The queries that see some key of a block starting at key `j0` (when causal, the
+        /// earlier queries' terms are zero).
+        fn seeing(self, j0: usize, causal: bool) -> std::ops::Range<usize> {
+            if causal { j0..self.t } else { 0..self.t }
+        }
+    }
+
+    /// The weights that mix the values, `[T, T]`: the probabilities, or with dropout the
+    /// probabilities times the draw `keep` (written into `buf`).
+    #[inline(always)]
+    fn dropped<'a>(
+        probs: &'a [f32],
+        keep: Option<&[f32]>,
+        buf: Option<&'a mut Vec<f32>>,
+    ) -> &'a [f32] {
+        match (keep, buf) {
+            (Some(keep), Some(w)) => {
+                for ((w, &p), &k) in w.iter_mut().zip(probs).zip(keep) {
+                    *w = p * k;
+                }
+                w
+            }
+            _ => probs,
+        }
     }
 
     /// [`forward`] on tensors.
@@ -425,11 +455,10 @@ mod kernel {
             let c = dims.c();
             let scale = 1.0 / (hd as f32).sqrt();
             let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
-            // How many keys the queries before `i1` see at most (the causal block structure).
-            let seen = |i1: usize| dims.seen(i1 - 1, causal);
+            let seen = |i1: usize| dims.seen_before(i1, causal);
             let mut kt = vec![0.0; hd * t];
             let mut scores = vec![0.0; t * t];
-            let mut dropped = keep.map(|_| vec![0.0; t * t]);
+            let mut dropped_buf = keep.map(|_| vec![0.0; t * t]);
             for head in 0..h {
                 // Scores `[T, T] = q [T, hd] k^T [hd, T]`, only the blocks a query can see.
                 transposed(seq, dims, 1, head, &mut kt);
@@ -451,16 +480,8 @@ mod kernel {
                 }
                 // Mix the values the (possibly dropped-out) weights select:
                 // `y [T, hd] = weights [T, T] v [T, hd]`, into this head's columns of y.
-                let weights: &[f32] = match (keep, dropped.as_mut()) {
-                    (Some(keep), Some(w)) => {
-                        let keep = &keep[(s * h + head) * t * t..][..t * t];
-                        for ((w, &p), &k) in w.iter_mut().zip(probs.iter()).zip(keep) {
-                            *w = p * k;
-                        }
-                        w
-                    }
-                    _ => probs,
-                };
+                let keep = keep.map(|k| &k[(s * h + head) * t * t..][..t * t]);
+                let weights = dropped(probs, keep, dropped_buf.as_mut());
                 let weights = Lhs { data: weights, row: t, col: 1 };
                 let v = Rhs { data: &seq[2 * c + head * hd..], row: 3 * c };
                 tile::matmul(&mut y[head * hd..], c, (t, hd), weights, v, |_, i1| Needs {
@@ -488,15 +509,13 @@ mod kernel {
             let scale = 1.0 / (hd as f32).sqrt();
             let seq = &qkv[s * t * 3 * c..][..t * 3 * c];
             let dy = &dy[s * t * c..][..t * c];
-            let seen = |i1: usize| dims.seen(i1 - 1, causal);
-            // Keys `j` a block of them starting at `j0` gets gradient from: queries `i >= j0`
-            // when causal (the earlier ones' terms are zero).
-            let seen_by = |j0: usize| if causal { j0..t } else { 0..t };
+            let seen = |i1: usize| dims.seen_before(i1, causal);
+            let seen_by = |j0: usize| dims.seeing(j0, causal);
             let mut vt = vec![0.0f32; hd * t];
             let mut dp = vec![0.0f32; t * t];
             // dS beyond what query i sees is never written, so it stays 0 for every head.
             let mut ds = vec![0.0f32; t * t];
-            let mut dropped = keep.map(|_| vec![0.0f32; t * t]);
+            let mut dropped_buf = keep.map(|_| vec![0.0f32; t * t]);
             for head in 0..h {
                 let probs = &probs[(s * h + head) * t * t..][..t * t];
                 let keep = keep.map(|k| &k[(s * h + head) * t * t..][..t * t]);
@@ -519,15 +538,7 @@ mod kernel {
                     }
                 }
                 // dV `[T, hd] = (P∘M)^T [T, T] dY [T, hd]`, into this head's value columns.
-                let weights: &[f32] = match (keep, dropped.as_mut()) {
-                    (Some(keep), Some(w)) => {
-                        for ((w, &p), &k) in w.iter_mut().zip(probs).zip(keep) {
-                            *w = p * k;
-                        }
-                        w
-                    }
-                    _ => probs,
-                };
+                let weights = dropped(probs, keep, dropped_buf.as_mut());
                 let (wt, dyr) = (Lhs { data: weights, row: 1, col: t }, Rhs { data: dyh, row: c });
                 let dv = &mut dseq[2 * c + head * hd..];
                 tile::matmul(dv, 3 * c, (t, hd), wt, dyr, |j0, _| Needs { k: seen_by(j0), cols: hd });
