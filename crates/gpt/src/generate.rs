@@ -103,7 +103,7 @@ pub fn distribution(logits: &[f32], opts: &SamplingOptions) -> Vec<f32> {
         return p;
     }
     // Softmax of logits / temperature, shifted by the maximum for numerical safety.
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = crate::ops::max_of(logits);
     let mut p: Vec<f32> = logits
         .iter()
         .map(|&l| ((l - max) / opts.temperature).exp())
