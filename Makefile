@@ -86,8 +86,9 @@ setup-browser:
 	geckodriver --version 2>/dev/null | grep -q '^geckodriver $(GECKODRIVER_VERSION)' \
 		|| cargo install --debug --locked geckodriver --version $(GECKODRIVER_VERSION)
 
-## The page's files: the two release wasm packages in www/pkg/ and the bundled corpora in
-## www/corpora/. pkg/cpu/ (burn flex only) is what every page loads first; pkg/webgpu/ (flex +
+## The page's files: the three release wasm packages in www/pkg/ and the bundled corpora in
+## www/corpora/. pkg/cpu-relaxed/ (burn flex only; relaxed SIMD) or, in browsers without relaxed
+## SIMD, pkg/cpu/ is what every page loads first; pkg/webgpu/ (flex +
 ## burn's wgpu stack) is fetched only when WebGPU is chosen. The WebGPU build shares every
 ## compiled dependency with the wasm-bindgen tests (`wasm-test`).
 www: www-cpu
@@ -95,8 +96,11 @@ www: www-cpu
 	# wasm-pack writes a `*` .gitignore into each package, which npm pack obeys one level down:
 	# without this, `make dist` packs no wasm (git ignores **/pkg/ from the root .gitignore).
 	rm -f www/pkg/webgpu/.gitignore
-	$(PYTHON) bench/wasm_size.py --first www/pkg/cpu/gpt_wasm_bg.wasm www/pkg/cpu/gpt_wasm.js www/*.js www/lib/*.js www/panels/*.js \
+	# First load: the relaxed-SIMD CPU package (Chrome, Firefox); the plain one is the same size.
+	$(PYTHON) bench/wasm_size.py --first www/pkg/cpu-relaxed/gpt_wasm_bg.wasm www/pkg/cpu-relaxed/gpt_wasm.js \
+		www/*.js www/lib/*.js www/panels/*.js \
 		--then www/pkg/webgpu/gpt_wasm_bg.wasm www/pkg/webgpu/gpt_wasm.js
+	$(PYTHON) bench/wasm_size.py www/pkg/cpu/gpt_wasm_bg.wasm
 
 ## The CPU package and the corpora. It shares no compiled dependency with any other build, so it
 ## has a target directory of its own, and `make test` builds it beside the wasm-bindgen tests
@@ -105,6 +109,12 @@ www-cpu: setup-web corpora
 	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/wasm-cpu $(CPU_WASM_ENV) \
 		wasm-pack build --release --target web --out-dir ../../www/pkg/cpu crates/gpt-wasm --no-default-features
 	rm -f www/pkg/cpu/.gitignore
+	# The relaxed-SIMD build of it: same target directory and profile, so only gpt and gpt-wasm
+	# compile again (the feature is theirs) before the link.
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/wasm-cpu $(CPU_WASM_ENV) \
+		wasm-pack build --release --target web --out-dir ../../www/pkg/cpu-relaxed crates/gpt-wasm \
+		--no-default-features --features relaxed-simd
+	rm -f www/pkg/cpu-relaxed/.gitignore
 	mkdir -p www/corpora
 	cd corpora/dist && cp $(WWW_CORPORA) ../../www/corpora/
 	cp corpora/dialogue.txt www/corpora/
@@ -117,6 +127,7 @@ dist: www
 	cd www && npm pack --silent --pack-destination ../dist >/dev/null
 	tar -xzf dist/gpt-playground-*.tgz -C dist/gpt-playground --strip-components=1
 	test -f dist/gpt-playground/pkg/cpu/gpt_wasm_bg.wasm && test -f dist/gpt-playground/pkg/webgpu/gpt_wasm_bg.wasm \
+		&& test -f dist/gpt-playground/pkg/cpu-relaxed/gpt_wasm_bg.wasm \
 		|| (echo "make dist: the tarball has no wasm packages" >&2; exit 1)
 	@echo "dist/: $$(cd dist && ls *.tgz) ($$(du -h dist/*.tgz | cut -f1)) and dist/gpt-playground/"
 
@@ -131,12 +142,14 @@ build:
 fmt-check:
 	cargo fmt --all -- --check
 
-# wasm32 is linted in the CPU package's configuration: checking burn's wgpu stack for wasm32 took
+# wasm32 is linted in the relaxed-SIMD CPU package's configuration (the plain one's code and the
+# relaxed-SIMD kernel; the portable tile it replaces is linted natively): checking burn's wgpu stack for wasm32 took
 # 2 minutes of CI. The WebGPU-only code (crates/gpt-wasm/src/device.rs) compiles natively too,
 # so the native pass lints it (the workspace's default features include WebGPU).
 clippy:
 	cargo clippy --workspace --all-targets --release -- -D warnings
-	$(CPU_WASM_ENV) cargo clippy -p gpt-wasm --target wasm32-unknown-unknown --all-targets --release --no-default-features -- -D warnings
+	$(CPU_WASM_ENV) cargo clippy -p gpt-wasm --target wasm32-unknown-unknown --all-targets --release --no-default-features \
+		--features relaxed-simd -- -D warnings
 
 # The native tests and the export check build the CLI without its default `wgpu` feature (clippy,
 # with default features, type-checks that code path), but the model crate with its own: the fused

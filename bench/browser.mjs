@@ -1,5 +1,6 @@
 // In-browser speed: the built playground in headless Chromium (CPU path, wasm SIMD).
 // - training tokens/s of a preset on the Moby Dick excerpt with 1, 2, … workers (data-parallel:
+//   with 1 worker both CPU packages, the page's choice (relaxed SIMD in Chromium) and `_plain`;
 //   one replica per worker; gradients averaged by a ring between the workers, and through the
 //   page for comparison), through the module API (`Playground`) in a blank page;
 // - streaming generation tokens/s into the page (tiny preset, 2,000 tokens).
@@ -14,23 +15,28 @@ try {
   const context = await harness.launch();
   for (const preset of presets.split(',')) {
     for (const workers of workerList.split(',').map(Number)) {
-      // More than one worker: both ways of averaging the gradients, in the same run.
-      for (const allReduce of workers > 1 ? ['ring', 'page'] : ['ring']) {
+      // More than one worker: both ways of averaging the gradients, in the same run. One
+      // worker: the plain SIMD128 CPU package too (`_plain`), beside the page's own choice.
+      const runs = workers > 1 ? [['ring', 'auto'], ['page', 'auto']] : [['ring', 'auto'], ['ring', 'cpu']];
+      for (const [allReduce, build] of runs) {
         const page = await context.newPage();
         await page.goto(`${harness.origin}/blank`).catch(() => {});
-        const r = await page.evaluate(async ({ origin, preset, workers, allReduce, steps }) => {
+        const r = await page.evaluate(async ({ origin, preset, workers, allReduce, steps, build }) => {
+          const { useCpuPackage, cpuPackage } = await import(`${origin}/lib/client.js`);
+          useCpuPackage(build);
           const { Playground } = await import(`${origin}/lib/playground.js`);
           const pg = new Playground({ corpus: 'moby', preset, steps, workers, allReduce, device: 'cpu' });
           await pg.ready;
           await pg.train();
           const losses = pg.history.train.points.map((p) => p[1]);
-          const out = { tokensPerSecond: pg.stats.tokensPerSecond, first: losses[0], last: losses.at(-1), workers: pg.workers };
+          const out = { tokensPerSecond: pg.stats.tokensPerSecond, first: losses[0], last: losses.at(-1), workers: pg.workers, package: cpuPackage() };
           pg.destroy();
           return out;
-        }, { origin: harness.origin, preset, workers, allReduce, steps: Number(steps) });
+        }, { origin: harness.origin, preset, workers, allReduce, steps: Number(steps), build });
         const how = workers > 1 ? `, ${allReduce} all-reduce` : '';
-        console.log(`preset ${preset}, ${r.workers} worker(s)${how}, ${steps} steps: loss ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, ${Math.round(r.tokensPerSecond)} tokens/s`);
-        console.log(`BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_${workers}${workers > 1 && allReduce === 'page' ? '_page' : ''}=${Math.round(r.tokensPerSecond)}`);
+        console.log(`preset ${preset}, ${r.workers} worker(s)${how}, package ${r.package}, ${steps} steps: loss ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, ${Math.round(r.tokensPerSecond)} tokens/s`);
+        const suffix = workers > 1 && allReduce === 'page' ? '_page' : build === 'cpu' ? '_plain' : '';
+        console.log(`BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_${workers}${suffix}=${Math.round(r.tokensPerSecond)}`);
         await page.close();
       }
     }

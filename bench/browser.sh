@@ -26,14 +26,15 @@ out=$(node bench/browser.mjs "$PRESETS" "$WORKERS" "$STEPS" | tee /dev/stderr)
 for preset in ${PRESETS//,/ }; do
   one=$(sed -n "s/^BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_1=//p" <<<"$out")
   for w in ${WORKERS//,/ }; do
-    for how in "" _page; do
-      [ "$w" = 1 ] && [ -n "$how" ] && continue
+    for how in "" _page _plain; do
+      [ "$w" = 1 ] && [ "$how" = _page ] && continue
+      [ "$w" != 1 ] && [ "$how" = _plain ] && continue
       b=$(sed -n "s/^BROWSER_TRAIN_TOKENS_PER_SEC_${preset}_${w}${how}=//p" <<<"$out")
       python3 -c "
 n, t, b, one = float(${native[$preset]}), float(${torch[$preset]}), float($b), float($one)
-how = {'': ', ring' if $w > 1 else '', '_page': ', via the page'}['$how']
+how = {'': ', ring' if $w > 1 else '', '_page': ', via the page', '_plain': ', plain SIMD128 package'}['$how']
 vs_torch = f', {b / t:.2f} x PyTorch ({t:.0f})' if t else ''
-print(f'$preset, $w worker(s){how}: browser {b:.0f} tokens/s = {b / n:.2f} x native ({n:.0f}){vs_torch}, {b / one:.2f} x one worker')"
+print(f'$preset, $w worker(s){how}: browser {b:.0f} tokens/s = {b / n:.2f} x native ({n:.0f}){vs_torch}, {b / one:.2f} x one worker (page\\'s package)')"
     done
   done
 done

@@ -47,7 +47,7 @@ describe('with WebGPU (SwiftShader)', () => {
     // CPU first: the page, its worker and the training fetched the CPU package once, compiled it
     // once, and never the WebGPU one.
     const wasm = page.requests.filter((p) => p.endsWith('.wasm') || p.includes('/pkg/'));
-    assert.deepEqual([...new Set(wasm)].sort(), ['/pkg/cpu/gpt_wasm.js', '/pkg/cpu/gpt_wasm_bg.wasm'], `package requests: ${wasm}`);
+    assert.deepEqual([...new Set(wasm)].sort(), ['/pkg/cpu-relaxed/gpt_wasm.js', '/pkg/cpu-relaxed/gpt_wasm_bg.wasm'], `package requests: ${wasm}`);
     assert.equal(wasm.filter((p) => p.endsWith('.wasm')).length, 1, `one wasm download: ${wasm}`);
     assert.deepEqual(page.foreign, []);
     assert.deepEqual(page.consoleErrors, []);

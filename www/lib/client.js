@@ -15,21 +15,75 @@ function startWorker(url) {
   return new Worker(URL.createObjectURL(source), { type: 'module' });
 }
 
+// The CPU package comes in two builds (PROTOCOL.md, "Packages"): `cpu-relaxed`, whose linear
+// layers run on the model crate's own matrix product with WebAssembly's relaxed SIMD (fused
+// multiply-add; faster training), for browsers that have relaxed SIMD (Chrome 114+, Firefox
+// 120+), and `cpu`, plain SIMD128, for the others (a module that uses relaxed SIMD does not
+// even compile there).
+const CPU_PACKAGES = ['cpu-relaxed', 'cpu'];
+
+// The smallest module that uses relaxed SIMD: one function returning f32x4.relaxed_madd of its
+// three v128 parameters. It validates exactly where the browser has relaxed SIMD.
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, // local.get 0, 1, 2
+  0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd (0xfd 0x105), end
+]);
+
+/** Whether this browser's WebAssembly has relaxed SIMD. */
+export function hasRelaxedSimd() {
+  try {
+    return WebAssembly.validate(RELAXED_SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+let cpuChoice = 'auto';
+
+/** Which CPU package the page's workers load: `"auto"` (the default: `cpu-relaxed` where the
+ *  browser has relaxed SIMD, `cpu` elsewhere), `"cpu-relaxed"` or `"cpu"`. Takes effect for
+ *  workers started afterwards, so call it before the first Playground (benchmarks compare both). */
+export function useCpuPackage(name) {
+  if (name !== 'auto' && !CPU_PACKAGES.includes(name)) throw new Error(`unknown CPU package "${name}": auto, ${CPU_PACKAGES.join(', ')}`);
+  if (name !== cpuChoice) compiled = null;
+  cpuChoice = name;
+}
+
+/** The CPU package workers load now (see useCpuPackage). */
+export function cpuPackage() {
+  if (cpuChoice !== 'auto') return cpuChoice;
+  return hasRelaxedSimd() ? 'cpu-relaxed' : 'cpu';
+}
+
 // The CPU package's WebAssembly, compiled once per page and posted to every worker (main,
 // data-parallel replicas, the panels'): a replica then starts without fetching or compiling.
-const CPU_WASM = new URL('../pkg/cpu/gpt_wasm_bg.wasm', import.meta.url);
 let compiled = null;
 
-/** The compiled CPU module, or null when the page cannot compile it (the worker then fetches and
- *  compiles on its own, and reports what went wrong). */
+async function compile(name) {
+  const response = await fetch(new URL(`../pkg/${name}/gpt_wasm_bg.wasm`, import.meta.url));
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  // compileStreaming needs the application/wasm type, which some static hosts do not send.
+  if (response.headers.get('content-type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** `{name, module}`: the CPU package and its compiled module, or a null module when the page
+ *  cannot compile it (the worker then fetches and compiles on its own, and reports what went
+ *  wrong). Where the relaxed-SIMD package cannot be had (an older copy of the files without it),
+ *  the plain one stands in. */
 function cpuModule() {
   compiled ??= (async () => {
-    const response = await fetch(CPU_WASM);
-    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-    // compileStreaming needs the application/wasm type, which some static hosts do not send.
-    if (response.headers.get('content-type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(response);
-    return WebAssembly.compile(await response.arrayBuffer());
-  })().catch(() => null);
+    const name = cpuPackage();
+    try {
+      return { name, module: await compile(name) };
+    } catch (err) {
+      if (name !== 'cpu-relaxed' || cpuChoice !== 'auto') return { name, module: null };
+      return compile('cpu').then((module) => ({ name: 'cpu', module }), () => ({ name: 'cpu', module: null }));
+    }
+  })();
   return compiled;
 }
 
@@ -50,7 +104,7 @@ export class ModelWorker {
     this.heard = performance.now();
     live++;
     this.worker = startWorker(new URL('./worker.js', import.meta.url));
-    cpuModule().then((module) => this.alive && this.worker.postMessage({ type: 'boot', module }));
+    cpuModule().then(({ name, module }) => this.alive && this.worker.postMessage({ type: 'boot', module, package: name }));
     this.up = false; // booted: a failure from now on is a crash, not a failed start
     this.booted = new Promise((resolve, reject) => {
       this.bootResolve = () => {

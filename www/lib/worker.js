@@ -3,19 +3,23 @@
 // session goes through the scheduler (scheduler.js): one queue per session, one call at a time.
 import { Scheduler } from './scheduler.js';
 
-// The model code comes in two builds of the same facade (PROTOCOL.md, "Packages"): the CPU-only
-// one, loaded at boot from a module the page compiled once for all its workers, and the WebGPU
+// The model code comes in builds of the same facade (PROTOCOL.md, "Packages"): a CPU-only
+// one (`cpu-relaxed` where the browser has WebAssembly relaxed SIMD, else `cpu`: the page
+// chooses), loaded at boot from a module the page compiled once for all its workers, and the WebGPU
 // one (burn's wgpu stack: about three times the size), fetched only when a session asks for
 // WebGPU. Both have the same API; a session lives in the package of its device.
-const PACKAGES = { cpu: '../pkg/cpu/gpt_wasm.js', webgpu: '../pkg/webgpu/gpt_wasm.js' };
+const PACKAGES = { cpu: '../pkg/cpu/gpt_wasm.js', 'cpu-relaxed': '../pkg/cpu-relaxed/gpt_wasm.js', webgpu: '../pkg/webgpu/gpt_wasm.js' };
 const packages = {}; // name -> Promise of the package's exports (Session, TextTokenizer, ...)
 const loaded = {}; // name -> the package, once it has loaded
 
-function loadPackage(name, module) {
+/** Loads package `build` (a key of PACKAGES, default `name`) as `name`: the CPU one is `cpu`
+ *  whichever build it is. */
+function loadPackage(name, module, build = name) {
   packages[name] ??= (async () => {
-    const glue = await import(new URL(PACKAGES[name], import.meta.url));
+    if (!PACKAGES[build]) throw new Error(`unknown package "${build}"`);
+    const glue = await import(new URL(PACKAGES[build], import.meta.url));
     const instance = await glue.default(module ? { module_or_path: module } : undefined);
-    loaded[name] = { ...glue, memory: instance.memory };
+    loaded[name] = { ...glue, memory: instance.memory, build };
     return loaded[name];
   })();
   return packages[name];
@@ -460,6 +464,7 @@ const handlers = {
     return scheduler.exclusive(() => tokenizeWith(files ? gpt2(files) : textTokenizer({ ...m, corpus: requestCorpus(m) }), m));
   },
   referenceModels: () => loaded.cpu.referenceModels(),
+  checkFusedOps: () => scheduler.exclusive(() => loaded.cpu.checkFusedOps()),
   save: async (_, m) => ({ bytes: await on(m, (s) => s.save()) }),
   exportHf: async (_, m) => ({ files: await on(m, (s) => s.exportHf()) }),
   // Answered at once (not queued): the sessions that exist, the WebAssembly memory and the
@@ -468,15 +473,18 @@ const handlers = {
     sessions: scheduler.names(),
     memoryBytes: Object.values(loaded).reduce((sum, p) => sum + p.memory.buffer.byteLength, 0),
     packages: Object.keys(loaded),
+    // The build behind each package name ("cpu" is `cpu` or `cpu-relaxed`).
+    builds: Object.fromEntries(Object.entries(loaded).map(([name, p]) => [name, p.build])),
     tokenizers: tokenizers.size,
   }),
 };
 
 onmessage = async (event) => {
   const msg = event.data;
-  // The first message: the CPU package's compiled module (or null: fetch and compile it here).
+  // The first message: which CPU package, and its compiled module (or null: fetch and compile
+  // it here).
   if (msg.type === 'boot') {
-    loadPackage('cpu', msg.module).then(
+    loadPackage('cpu', msg.module, msg.package ?? 'cpu').then(
       () => send({ type: 'boot', ok: true }),
       (err) => send({ type: 'boot', ok: false, message: `could not load the model code (WebAssembly): ${err.message}` }),
     );

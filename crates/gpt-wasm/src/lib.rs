@@ -8,6 +8,7 @@
 //! The page never calls this directly: a Web Worker (`www/worker.js`) owns the session and talks
 //! to the page by messages, so training never blocks painting.
 
+pub mod checks;
 pub mod convert;
 pub mod device;
 pub mod options;

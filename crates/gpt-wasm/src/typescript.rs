@@ -93,4 +93,6 @@ export interface Embeddings {
 
 /** A GPT-1/2/3 shape; `paramCount` is computed by the same code as the reader's model. */
 export interface ReferenceModel { name: string; family: string; config: GptConfig; paramCount: number; reportedParams: number }
+/** One fused op's output or gradient against its reference (`checkFusedOps`, worker request `checkFusedOps`). */
+export interface FusedOpCheck { case: string; diff: number; scale: number; tolerance: number; passed: boolean }
 "#;

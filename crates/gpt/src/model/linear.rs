@@ -56,6 +56,8 @@ impl Linear {
 /// batched product, one small gemm per sequence, each packing the whole weight again (and the
 /// same for the input gradient in the backward pass). Folding the batch into the rows packs the
 /// weight once and lets gemm split one large product across threads. The reshapes are views.
+/// The product itself is `ops::linear`: burn's `linear`, or in the relaxed-SIMD browser package
+/// the same layer on the model crate's own matrix product.
 pub fn rows_linear<const D: usize>(
     x: Tensor<D>,
     weight: Tensor<2>,
@@ -64,7 +66,7 @@ pub fn rows_linear<const D: usize>(
     let mut dims = x.dims();
     let d_in = dims[D - 1];
     let rows = dims[..D - 1].iter().product::<usize>();
-    let y = burn::tensor::module::linear(x.reshape([rows, d_in]), weight, bias); // [rows, d_out]
+    let y = crate::ops::linear(x.reshape([rows, d_in]), weight, bias); // [rows, d_out]
     dims[D - 1] = y.dims()[1];
     y.reshape(dims)
 }

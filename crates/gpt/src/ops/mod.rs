@@ -20,6 +20,8 @@ pub mod cube;
 pub mod exp;
 pub mod gelu;
 pub mod layer_norm;
+pub mod linear;
+pub mod matmul;
 pub mod self_check;
 mod tile;
 
@@ -28,10 +30,11 @@ pub use causal_attention::causal_attention;
 pub use cross_entropy::cross_entropy;
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;
+pub use linear::linear;
 
 use burn::backend::DispatchDevice;
 use burn::backend::flex::FlexTensor;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 /// Whether the fused kernels run where `x` lives: on burn's `flex` CPU backend, and with the
 /// `wgpu` feature on a CubeCL device when the values are f32.
@@ -43,6 +46,15 @@ fn fused_here<const D: usize>(x: &Tensor<D>) -> bool {
         #[allow(unreachable_patterns)]
         _ => false,
     }
+}
+
+/// Whether `device` is burn's `flex` CPU backend (with or without autodiff): where the CPU-only
+/// fused ops (`linear`) run.
+pub fn is_flex(device: &Device) -> bool {
+    matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Flex(_)
+    )
 }
 
 /// The f32 values of a flex tensor in row-major order (a copy only when it is a strided view).

@@ -5,7 +5,7 @@
 
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
-use super::{AdamWStep, adamw, causal_attention, cross_entropy, gelu, layer_norm};
+use super::{AdamWStep, adamw, causal_attention, cross_entropy, gelu, layer_norm, linear};
 use crate::device::read_f32;
 use crate::error::Result;
 
@@ -132,6 +132,37 @@ pub async fn compare_with_references(device: &Device) -> Result<Vec<Comparison>>
     compare(&mut out, case, "loss", ours.0, theirs.0).await?;
     compare_grad(&mut out, case, "dlogits", ours.1, theirs.1).await?;
 
+    // The linear layer on our own matrix product (flex only: no GPU kernel): edges of its 4 x 8
+    // tile, and a sum deeper than one 256-step block.
+    if super::is_flex(device) {
+        for (rows, d_in, d_out) in [(9, 17, 33), (5, 260, 12)] {
+            let x = Tensor::<2>::random([rows, d_in], Distribution::Normal(0.0, 1.0), cpu);
+            let weight = Tensor::<2>::random([d_in, d_out], Distribution::Normal(0.0, 0.5), cpu);
+            let bias = Tensor::<1>::random([d_out], Distribution::Normal(0.0, 0.5), cpu);
+            let w = Tensor::<2>::random([rows, d_out], Distribution::Normal(0.0, 1.0), cpu);
+            let run = |fused: bool, to: &Device| {
+                let (x, weight, bias) = (
+                    on(to, &x).require_grad(),
+                    on(to, &weight).require_grad(),
+                    on(to, &bias).require_grad(),
+                );
+                let y = if fused {
+                    linear::fused(x.clone(), weight.clone(), bias.clone())
+                } else {
+                    linear::reference(x.clone(), weight.clone(), Some(bias.clone()))
+                };
+                let grads = (y.clone() * on(to, &w)).sum().backward();
+                (y, x.grad(&grads), weight.grad(&grads), bias.grad(&grads))
+            };
+            let (ours, theirs) = (run(true, device), run(false, cpu));
+            let case = format!("linear [{rows}, {d_in}] x [{d_in}, {d_out}]");
+            compare(&mut out, &case, "y", ours.0, theirs.0).await?;
+            compare_grad(&mut out, &case, "dx", ours.1, theirs.1).await?;
+            compare_grad(&mut out, &case, "dW", ours.2, theirs.2).await?;
+            compare_grad(&mut out, &case, "db", ours.3, theirs.3).await?;
+        }
+    }
+
     // One AdamW update of 37 values, a late step, with decay and a clip factor.
     let vector = |sd| Tensor::<1>::random([37], Distribution::Normal(0.0, sd), cpu);
     let (p, g, m) = (vector(0.5), vector(1.0), vector(0.01));
@@ -220,8 +251,9 @@ mod tests {
         for device in devices() {
             let report = block_on(compare_with_references(&device)).expect("compare");
             // 2 for GELU, 4 for LayerNorm, 3 for each of 6 attention cases, 2 for the
-            // cross-entropy, 3 for AdamW.
-            assert_eq!(report.len(), 2 + 4 + 18 + 2 + 3);
+            // cross-entropy, 4 for each of 2 linear cases (on flex only), 3 for AdamW.
+            let linear = if crate::ops::is_flex(&device) { 8 } else { 0 };
+            assert_eq!(report.len(), 2 + 4 + 18 + 2 + linear + 3);
             for c in &report {
                 assert!(c.passed(), "{device:?}: {c:?}");
             }
