@@ -7,7 +7,7 @@
 #   bench/gpu.sh prepare   here: builds `gpt` twice, with and without burn's matmul autotune
 #                          (`--features autotune`; its correctness gate: `make autotune-gate`),
 #                          and puts both stripped and gzipped in target/gpu-carry/ (~15 MB each:
-#                          a release `gpt` is ~480 MB with its line tables, 58 MB stripped)
+#                          a release `gpt` with line tables was ~480 MB, 58 MB stripped)
 #   bench/gpu.sh [run]     there: the benchmark, with target/gpu-carry/'s binaries when present
 #
 # On a lent GPU machine (no registry, no toolchain), one call of the device tool:
