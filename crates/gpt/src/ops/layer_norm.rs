@@ -155,19 +155,11 @@ impl<B: LayerNormBackend + LayerNormGrad, C: CheckpointStrategy> LayerNormBacken
                 grads: &mut Gradients,
                 _: &mut Checkpointer,
             ) {
-                let [node_x, node_gamma, node_beta] = ops.parents;
                 let dy = grads.consume::<B>(&ops.node);
                 let (x, gamma, eps) = ops.state;
                 let (dx, dgamma, dbeta) = B::fused_layer_norm_backward(x, gamma, dy, eps);
-                if let Some(node) = node_x {
-                    grads.register::<B>(node.id, dx);
-                }
-                if let Some(node) = node_gamma {
-                    grads.register::<B>(node.id, dgamma);
-                }
-                if let Some(node) = node_beta {
-                    grads.register::<B>(node.id, dbeta);
-                }
+                let parents = ops.parents.map(|p| p.map(|node| node.id));
+                super::register_grads::<B, 3>(grads, parents, [dx, dgamma, dbeta]);
             }
         }
 

@@ -149,19 +149,11 @@ impl<B: LinearBackend + LinearGrad, C: CheckpointStrategy> LinearBackend for Aut
                 grads: &mut Gradients,
                 _: &mut Checkpointer,
             ) {
-                let [node_x, node_w, node_b] = ops.parents;
                 let dy = grads.consume::<B>(&ops.node);
                 let (x, w) = ops.state;
                 let (dx, dw, db) = B::fused_linear_backward(x, w, dy);
-                if let Some(node) = node_x {
-                    grads.register::<B>(node.id, dx);
-                }
-                if let Some(node) = node_w {
-                    grads.register::<B>(node.id, dw);
-                }
-                if let Some(node) = node_b {
-                    grads.register::<B>(node.id, db);
-                }
+                let parents = ops.parents.map(|p| p.map(|node| node.id));
+                super::register_grads::<B, 3>(grads, parents, [dx, dw, db]);
             }
         }
 

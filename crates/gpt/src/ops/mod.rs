@@ -57,6 +57,21 @@ pub fn is_flex(device: &Device) -> bool {
     )
 }
 
+/// Gives each input of a fused op its gradient, in the order of the op's parents; an input that
+/// needs none (`None`: a constant, or a tensor without `require_grad`) is skipped. The backward
+/// passes map `ops.parents` to their ids: `parents.map(|p| p.map(|node| node.id))`.
+pub(crate) fn register_grads<B: burn::backend::Backend, const N: usize>(
+    grads: &mut burn::backend::autodiff::grads::Gradients,
+    parents: [Option<burn::backend::autodiff::NodeId>; N],
+    values: [burn::backend::tensor::FloatTensor<B>; N],
+) {
+    for (id, value) in parents.into_iter().zip(values) {
+        if let Some(id) = id {
+            grads.register::<B>(id, value);
+        }
+    }
+}
+
 /// The f32 values of a flex tensor in row-major order (a copy only when it is a strided view).
 pub(crate) fn f32s(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
