@@ -250,6 +250,7 @@ unsafe fn relaxed_tile(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::values;
     use super::*;
 
     fn naive(a: View, b: View) -> Vec<f32> {
@@ -260,18 +261,6 @@ mod tests {
             }
         }
         c
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
     }
 
     #[test]

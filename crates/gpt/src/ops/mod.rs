@@ -261,6 +261,16 @@ pub(crate) mod testing {
 
     pub(crate) use super::self_check::on;
 
+    /// `n` deterministic values in [-1, 1), different for each `seed`: operands of the kernels'
+    /// exact-arithmetic tests (no random generator, so a failure reproduces as it is).
+    pub fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0
+            })
+            .collect()
+    }
+
     /// The largest absolute difference of two equally long slices.
     pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         assert_eq!(a.len(), b.len());

@@ -121,16 +121,8 @@ fn edge(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::values;
     use super::*;
-
-    /// Deterministic, irregular values.
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0
-            })
-            .collect()
-    }
 
     /// The plain triple loop, summing in the same order.
     fn naive(m: usize, n: usize, k: Range<usize>, a: Lhs, b: Rhs) -> Vec<f32> {
