@@ -1,7 +1,7 @@
 // The playground's URL / attribute state (www/lib/state.js), in Node: no browser needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS, MAX_STEPS, allowedOrigins, checkSetting, readState, stateToParams } from '../www/lib/state.js';
+import { DEFAULTS, MAX_STEPS, allowedOrigins, checkSetting, embeddingOrigin, readState, stateToParams } from '../www/lib/state.js';
 
 const fromQuery = (q) => {
   const p = new URLSearchParams(q);
@@ -41,4 +41,16 @@ test('an embed is driven by the listed origins, else by its embedding page only'
   assert.deepEqual(allowedOrigins('*', 'https://host', 'https://own'), ['*']);
   assert.deepEqual(allowedOrigins(null, 'https://host', 'https://own'), ['https://host']);
   assert.deepEqual(allowedOrigins('  ', null, 'https://own'), ['https://own']);
+});
+
+test('the embedding page\'s origin comes from ancestorOrigins, else the referrer (browsers without ancestorOrigins)', () => {
+  const host = 'https://host.example';
+  assert.equal(embeddingOrigin({ framed: true, ancestorOrigins: [host], referrer: 'https://other.example/page' }), host);
+  // Older Firefox has no location.ancestorOrigins: the referrer (the origin, by the default policy) tells.
+  assert.equal(embeddingOrigin({ framed: true, ancestorOrigins: undefined, referrer: `${host}/` }), host);
+  assert.equal(embeddingOrigin({ framed: true, ancestorOrigins: ['null'], referrer: `${host}/a/b?c` }), host);
+  // Neither tells (a no-referrer policy): unknown, so only the embed's own origin may drive it.
+  assert.equal(embeddingOrigin({ framed: true, ancestorOrigins: undefined, referrer: '' }), null);
+  assert.deepEqual(allowedOrigins(null, embeddingOrigin({ framed: true, referrer: '' }), 'https://own'), ['https://own']);
+  assert.equal(embeddingOrigin({ framed: false, ancestorOrigins: [host], referrer: host }), null);
 });

@@ -7,26 +7,14 @@
 //   in:  {type: "train" | "pause" | "stop" | "reset" | "generate" | "set" | "state", requestId?, ...}
 // Every message in is checked: it must come from the parent window, from an allowed origin.
 import './elements.js';
-import { STATE_VERSION, allowedOrigins, readState } from './state.js';
+import { STATE_VERSION, allowedOrigins, embeddingOrigin, readState } from './state.js';
 import { choosePanels } from '../panels/index.js';
 
 const params = new URLSearchParams(location.search);
 const { state } = readState((k) => params.get(k));
 const SOURCE = 'gpt-playground';
 
-/** The origin of the page that embeds us, when the browser tells (Chromium: ancestorOrigins). */
-function parentOrigin() {
-  if (window.parent === window) return null;
-  const ancestor = location.ancestorOrigins?.[0];
-  if (ancestor && ancestor !== 'null') return ancestor;
-  try {
-    return document.referrer ? new URL(document.referrer).origin : null;
-  } catch {
-    return null;
-  }
-}
-
-const parent = parentOrigin();
+const parent = embeddingOrigin({ framed: window.parent !== window, ancestorOrigins: location.ancestorOrigins, referrer: document.referrer });
 const allowed = allowedOrigins(params.get('origins'), parent, location.origin);
 const isAllowed = (origin) => allowed.includes('*') || allowed.includes(origin);
 // Messages out go to the embedding page's origin when the browser tells it (status and progress

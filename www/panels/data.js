@@ -25,7 +25,8 @@ export function mount(root, ctx) {
     text.placeholder = own ? 'Paste or type the text to train on (a few thousand characters at least).' : '';
     if (text.value !== pg.text) text.value = pg.text;
     const lines = pg.text ? pg.text.split('\n').length : 0;
-    stats.textContent = `${pg.text.length.toLocaleString()} characters, ${lines.toLocaleString()} lines`;
+    const count = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+    stats.textContent = `${count(pg.text.length, 'character')}, ${count(lines, 'line')}`;
   }
 
   pick.addEventListener('change', () => pg.set({ corpus: pick.value }).catch((err) => pg.reportError(err.message)));

@@ -2,7 +2,7 @@
 // device note says where the model trains and why.
 import { LossChart, smooth } from '../lib/chart.js';
 import { MAX_STEPS } from '../lib/state.js';
-import { h, setState } from './ui.js';
+import { h, setState, setText } from './ui.js';
 
 const fmtTime = (s) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : '–');
 const fmt = (v) => (Number.isFinite(v) ? v.toFixed(3) : '–');
@@ -29,9 +29,9 @@ export function trainButtons(pg, steps, signal) {
   b.refresh = () => {
     const running = pg.training || pg.paused;
     b.train.disabled = pg.training || pg.building;
-    b.train.textContent = pg.canTrainMore ? 'Train more' : 'Train';
+    setText(b.train, pg.canTrainMore ? 'Train more' : 'Train');
     b.pause.disabled = !running;
-    b.pause.textContent = pg.paused ? 'Resume' : 'Pause';
+    setText(b.pause, pg.paused ? 'Resume' : 'Pause');
     b.stop.disabled = !running;
   };
   for (const type of ['status', 'training', 'model', 'settings', 'building', 'device', 'corpus', 'trained']) pg.addEventListener(type, b.refresh, { signal });

@@ -69,6 +69,14 @@ export function shortNumber(n) {
 /** Show a token's text visibly: spaces as ·, newlines as ⏎, tabs as ⇥. */
 export const visible = (token) => token.replace(/ /g, '·').replace(/\n/g, '⏎').replace(/\t/g, '⇥');
 
+/** Sets `element`'s text when it differs. Writing the same text again would still replace the
+ *  text node, and WebKit (Safari) drops a click whose mouse button went down on a node that was
+ *  replaced before it came up: a button relabelled on the `change` that the click's own mousedown
+ *  caused (leaving a field) would then never be clicked. */
+export function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 /** Sets the panel's state (`data-state`: empty | busy | ready | error) and its status line. */
 export function setState(root, state, message) {
   root.dataset.state = state;
