@@ -296,6 +296,7 @@ export class Playground extends EventTarget {
   #recover(kind, reason) {
     if (this.#destroyed || this.#recovery) return this.#recovery;
     const wasTraining = this.#training;
+    const hadModel = !!this.#info || this.#building;
     const target = this.#run.target;
     this.#recovery = (async () => {
       this.#worker.terminate(kind === 'crash' ? 'the model worker crashed' : 'the model worker was replaced');
@@ -312,7 +313,9 @@ export class Playground extends EventTarget {
       if (!snap) {
         this.#forget();
         this.#setStatus('error');
-        this.#error(`${what} There was no snapshot of your model yet, so it is gone; press Train to start again.`, { action: kind });
+        this.#error(hadModel
+          ? `${what} There was no snapshot of your model yet, so it is gone; press Train to start again.`
+          : `${what} It was restarted (it held no model); press Train to build one.`, { action: kind });
         return null;
       }
       try {
@@ -354,8 +357,11 @@ export class Playground extends EventTarget {
   snapshot() {
     if (!this.#info || this.#info.trainable === false || this.#destroyed) return Promise.resolve(null);
     this.#snapshotting ??= (async () => {
+      const info = this.#info;
       try {
         const { bytes } = await this.call('snapshot');
+        // A New model (or another model) since the request: this one is not the reader's any more.
+        if (this.#info !== info) return null;
         const buffer = bytes.buffer.byteLength === bytes.byteLength ? bytes.buffer : bytes.slice().buffer;
         const h = this.#history;
         this.#snapshot = {
@@ -371,8 +377,10 @@ export class Playground extends EventTarget {
         this.#snapshotAt = performance.now();
         // The browser's storage gets a run at its end, and at most once a minute while it
         // trains (a small-preset run is ~30 MB with its optimizer state; memory keeps the rest).
+        // An untrained model (the snapshot taken when one is built) stays in memory only: a
+        // reload has nothing to offer from it, and a baby model's run is 6.5 MB to write.
         const due = !this.#training || performance.now() - this.#storedAt > 60_000;
-        if (this.#config.autosave && due) await this.#store();
+        if (this.#config.autosave && due && this.#snapshot.step > 0) await this.#store();
         return this.#snapshot;
       } catch {
         return null; // the model changed or went away meanwhile: the next one will do
@@ -892,6 +900,9 @@ export class Playground extends EventTarget {
     if (this.#training) throw new Error('stop training before starting a new model');
     this.#paused = false;
     this.#forget();
+    // The discarded model's snapshot goes too: memory it would hold for nothing, and a crash
+    // before the next model must not bring the discarded one back.
+    this.#snapshot = null;
     this.#mainVersion++;
     this.#setStatus('idle');
     return this.call('drop', { session: 'main' }).catch(() => null);
