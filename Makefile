@@ -34,11 +34,19 @@ CPU_WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_DEBUG=fa
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_STRIP=symbols
 WWW_CORPORA := first-names.txt moby-dick-small.txt sotu-small.txt
 
-.PHONY: test setup setup-web setup-browser corpora build www www-cpu dist serve fmt-check clippy cargo-test \
-	wasm-check wasm-test browser-builds page-test export-check bench bench-browser bench-gpt2 train-baby \
-	autotune-gate
+.PHONY: test setup setup-web setup-browser browser-tooling corpora build www www-cpu dist serve fmt-check clippy \
+	cargo-test native-tests wasm-check wasm-test browser-builds page-test export-check bench bench-browser bench-gpt2 \
+	train-baby autotune-gate
 
-test: setup fmt-check clippy cargo-test export-check browser-builds page-test
+# `make test` in two phases. First clippy and the native tests, with the browser tooling (cargo
+# install of wasm-bindgen-cli, wasm-pack and geckodriver, Debian's browsers, the npm packages)
+# installed beside them: the Rust builds leave a core idle for minutes (burn-flex alone takes
+# ~4 minutes on one), and apt and npm mostly wait on the disk and the registry. Then the export
+# check, the browser builds and the page tests.
+
+test: setup fmt-check
+	$(MAKE) -j2 --output-sync=line --no-print-directory native-tests browser-tooling
+	$(MAKE) --no-print-directory export-check browser-builds page-test
 	@echo "make test: fmt, clippy, cargo tests, export check, wasm-pack browser tests and page tests all passed"
 	@cat $(LOGS)/cargo-test.log $(LOGS)/wasm-test.log | awk '/^test result:/ {p+=$$4; f+=$$6} END {print p, f}' > $(LOGS)/counts
 	@awk 'NF == 3 && $$2 == "pass" {p+=$$3} NF == 3 && $$2 == "fail" {f+=$$3} END {print p, f}' $(LOGS)/page-test.log >> $(LOGS)/counts
@@ -77,14 +85,29 @@ setup-web: setup
 		|| cargo install --debug wasm-pack --version $(WASM_PACK_VERSION)
 	command -v node >/dev/null && command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm)
 
-## Both engines the facade's tests run in: Debian's Chromium and its driver, Debian's Firefox ESR
-## (about 20 s from apt) and geckodriver built from crates.io (a debug build: about 3 minutes).
+## The three engines the tests run in, from Debian: Chromium and its driver, Firefox ESR, and
+## WebKitGTK's WebKitWebDriver (with its MiniBrowser) on a virtual display (xvfb), about 2 minutes
+## from apt; and geckodriver built from crates.io (a debug build: about 2 minutes), which
+## `wasm-pack test --firefox` drives Firefox with.
 setup-browser:
-	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
-		&& command -v firefox-esr >/dev/null \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver firefox-esr)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v firefox-esr >/dev/null \
+		&& command -v WebKitWebDriver >/dev/null && command -v xvfb-run >/dev/null \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver firefox-esr webkit2gtk-driver xvfb)
 	geckodriver --version 2>/dev/null | grep -q '^geckodriver $(GECKODRIVER_VERSION)' \
 		|| cargo install --debug --locked geckodriver --version $(GECKODRIVER_VERSION)
+
+## The page tests' npm packages (playwright-core, puppeteer-core, axe-core, typescript), pinned
+## in tests/package-lock.json.
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+
+## Everything the browser builds and tests need, installed once.
+browser-tooling: setup-web setup-browser corpora tests/node_modules/.package-lock.json
+
+## Clippy, then the native tests.
+native-tests:
+	$(MAKE) --no-print-directory clippy
+	$(MAKE) --no-print-directory cargo-test
 
 ## The page's files: the three release wasm packages in www/pkg/ and the bundled corpora in
 ## www/corpora/. pkg/cpu-relaxed/ (burn flex only; relaxed SIMD) or, in browsers without relaxed
@@ -178,12 +201,12 @@ wasm-test: setup-web setup-browser
 browser-builds:
 	$(MAKE) -j2 --output-sync=line --no-print-directory wasm-test www-cpu
 
-## The built release package in the real page (node:test + playwright-core + Debian's chromium).
+## The built release package in the real page: node:test driving Debian's Chromium (playwright-core),
+## and for engines.test.mjs and long-use.test.mjs Firefox ESR and WebKitGTK too (tests/engines.mjs).
 ## Screenshots: screenshots/ (git-ignored).
-page-test: www dist setup-browser export-check
+page-test: www dist setup-browser export-check tests/node_modules/.package-lock.json
 	mkdir -p $(LOGS)
-	cd tests && npm ci --no-audit --no-fund --loglevel=error \
-		&& HF_FOLDER=$(CARGO_TARGET_DIR)/hf-import/lm npm test 2>&1 | tee $(LOGS)/page-test.log
+	cd tests && HF_FOLDER=$(CARGO_TARGET_DIR)/hf-import/lm npm test 2>&1 | tee $(LOGS)/page-test.log
 
 ## The model crate alone, for wasm32 (no web code in it): the size of the model code itself.
 ## examples/wasm_size.rs links the whole train/generate/save path into a bare .wasm module.
@@ -228,13 +251,11 @@ autotune-gate:
 	cargo test -p gpt --release --no-default-features --features gpt/wgpu,burn/autotune --test training fifty_steps -- --nocapture
 
 ## In-browser training speed (headless Chromium, CPU path) beside native `gpt bench`, same run.
-bench-browser: www build setup-browser
-	cd tests && npm ci --no-audit --no-fund --loglevel=error
+bench-browser: www build setup-browser tests/node_modules/.package-lock.json
 	bench/browser.sh
 
 ## GPT-2 small (124M, random weights, GPT-2's tokenizer): load, ms/token and memory, native and in the page.
-bench-gpt2: www build corpora setup-browser
-	cd tests && npm ci --no-audit --no-fund --loglevel=error
+bench-gpt2: www build corpora setup-browser tests/node_modules/.package-lock.json
 	bench/gpt2_small.sh
 
 ## nanoGPT's CPU "baby" run on the bundled Moby Dick.

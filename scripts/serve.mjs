@@ -27,12 +27,13 @@ const TYPES = {
 /** The strictest policy the playground runs under with no violation (EMBEDDING.md). */
 export const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; worker-src 'self'; img-src 'self' data:";
 
-/** Start serving `root`; resolves to the server once it listens. `base`: the sub-path to serve it
- *  under; `csp`: a Content-Security-Policy header for every response (null: none). */
-export function serve(root, port = 8000, { host = '127.0.0.1', base = '/', csp = null } = {}) {
+/** The request handler that serves `root` (what `serve` listens with; the page tests put their
+ *  own pages in front of it). `base`: the sub-path to serve it under; `csp`: a
+ *  Content-Security-Policy header for every response (null: none). */
+export function staticHandler(root, { base = '/', csp = null } = {}) {
   const dir = resolve(root);
   const prefix = `/${base.replace(/^\/+|\/+$/g, '')}/`.replace('//', '/');
-  const server = createServer(async (req, res) => {
+  return async (req, res) => {
     const headers = csp ? { 'Content-Security-Policy': csp } : {};
     try {
       const url = new URL(req.url, 'http://localhost');
@@ -61,11 +62,22 @@ export function serve(root, port = 8000, { host = '127.0.0.1', base = '/', csp =
     } catch {
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
     }
-  });
+  };
+}
+
+/** Listens on `host`:`port` (0: any free port) with `handler`; resolves to the server. */
+export function listen(handler, port = 8000, host = '127.0.0.1') {
+  const server = createServer(handler);
   return new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => ok(server));
   });
+}
+
+/** Start serving `root` on 127.0.0.1:`port`; resolves to the server once it listens (options as
+ *  for `staticHandler`). */
+export function serve(root, port = 8000, { host = '127.0.0.1', ...options } = {}) {
+  return listen(staticHandler(root, options), port, host);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

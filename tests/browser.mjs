@@ -7,12 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { serve } from '../scripts/serve.mjs';
+import { BINARIES, CHROMIUM_ARGS } from './engines.mjs';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const shots = join(root, 'screenshots');
 mkdirSync(shots, { recursive: true });
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 /** One server and the browsers a test file opens; `close()` ends them all. */
 export class Harness {
@@ -32,9 +31,9 @@ export class Harness {
     const dir = mkdtempSync(join(tmpdir(), 'gpt-chromium-'));
     this.profiles.push(dir);
     const context = await chromium.launchPersistentContext(dir, {
-      executablePath: CHROMIUM,
+      executablePath: BINARIES.chromium,
       headless: true,
-      args: [...BASE_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+      args: [...CHROMIUM_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
       viewport: { width, height },
     });
     this.browsers.push(context);
@@ -120,3 +119,22 @@ export const canvasColours = (page, selector) =>
     for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
     return seen.size;
   }, selector);
+
+/** A host page (another origin) with embed iframes of the playground served at `embedOrigin`:
+ *  `frames` maps each iframe's id to the extra URL parameters of its embed.html. The page records
+ *  every message of each embed, as gpt-embed.js re-dispatches them, in `window.heard[id]`. */
+export function embedHostPage(embedOrigin, frames, common = 'panels=attention&corpus=names&preset=tiny&steps=40&device=cpu') {
+  const ids = Object.keys(frames);
+  return `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+  <script src="${embedOrigin}/gpt-embed.js"></script></head><body>
+  <p>Embeds of the playground.</p>
+  ${ids.map((id) => `<iframe id="${id}" data-gpt-embed src="${embedOrigin}/embed.html?v=1&${common}&frame=${id}${frames[id]}" style="width: 900px; height: 150px; border: 0"></iframe>`).join('\n  ')}
+  <script>
+    window.heard = {};
+    for (const id of ${JSON.stringify(ids)}) {
+      window.heard[id] = [];
+      for (const type of ['ready', 'status', 'progress', 'height', 'error', 'trained', 'result'])
+        document.getElementById(id).addEventListener('gpt-' + type, (e) => window.heard[id].push(e.detail));
+    }
+  </script></body></html>`;
+}

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Harness, root, shots } from './browser.mjs';
+import { Harness, embedHostPage, root, shots } from './browser.mjs';
 import { STRICT_CSP, serve } from '../scripts/serve.mjs';
 
 const harness = new Harness();
@@ -257,17 +257,7 @@ describe('an iframe that talks', () => {
     const host = await serve(hostDir, 0);
     const hostOrigin = `http://127.0.0.1:${host.address().port}`;
     try {
-      const src = (extra) => `${harness.origin}/embed.html?v=1&panels=attention&corpus=names&preset=tiny&steps=40&device=cpu${extra}`;
-      const html = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-        <script src="${harness.origin}/gpt-embed.js"></script></head><body>
-        <p>Two embeds of the playground.</p>
-        <iframe id="one" data-gpt-embed src="${src(`&frame=one&origins=${encodeURIComponent(hostOrigin)}`)}" style="width: 900px; height: 150px; border: 0"></iframe>
-        <iframe id="two" data-gpt-embed src="${src('&frame=two&origins=http://127.0.0.1:1')}" style="width: 900px; height: 150px; border: 0"></iframe>
-        <script>
-          window.heard = { one: [], two: [] };
-          for (const id of ['one', 'two']) for (const type of ['ready', 'status', 'progress', 'height', 'error', 'trained', 'result'])
-            document.getElementById(id).addEventListener('gpt-' + type, (e) => window.heard[id].push(e.detail));
-        </script></body></html>`;
+      const html = embedHostPage(harness.origin, { one: `&origins=${encodeURIComponent(hostOrigin)}`, two: '&origins=http://127.0.0.1:1' });
       writeFileSync(join(hostDir, 'host.html'), html);
       const p = await context.newPage();
       p.consoleErrors = [];
