@@ -34,19 +34,11 @@ CPU_WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_DEBUG=fa
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_STRIP=symbols
 WWW_CORPORA := first-names.txt moby-dick-small.txt sotu-small.txt
 
-.PHONY: test setup setup-web setup-browser browser-tooling corpora build www www-cpu dist serve fmt-check clippy \
-	cargo-test native-tests wasm-check wasm-test browser-builds page-test export-check bench bench-browser bench-gpt2 \
+.PHONY: test setup setup-web setup-browser corpora build www www-cpu dist serve fmt-check clippy \
+	cargo-test wasm-check wasm-test browser-builds page-test export-check bench bench-browser bench-gpt2 \
 	train-baby autotune-gate
 
-# `make test` in two phases. First clippy and the native tests, with the browser tooling (cargo
-# install of wasm-bindgen-cli, wasm-pack and geckodriver, Debian's browsers, the npm packages)
-# installed beside them: the Rust builds leave a core idle for minutes (burn-flex alone takes
-# ~4 minutes on one), and apt and npm mostly wait on the disk and the registry. Then the export
-# check, the browser builds and the page tests.
-
-test: setup fmt-check
-	$(MAKE) -j2 --output-sync=line --no-print-directory native-tests browser-tooling
-	$(MAKE) --no-print-directory export-check browser-builds page-test
+test: setup fmt-check clippy cargo-test export-check browser-builds page-test
 	@echo "make test: fmt, clippy, cargo tests, export check, wasm-pack browser tests and page tests all passed"
 	@cat $(LOGS)/cargo-test.log $(LOGS)/wasm-test.log | awk '/^test result:/ {p+=$$4; f+=$$6} END {print p, f}' > $(LOGS)/counts
 	@awk 'NF == 3 && $$2 == "pass" {p+=$$3} NF == 3 && $$2 == "fail" {f+=$$3} END {print p, f}' $(LOGS)/page-test.log >> $(LOGS)/counts
@@ -100,14 +92,6 @@ setup-browser:
 ## in tests/package-lock.json.
 tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
-
-## Everything the browser builds and tests need, installed once.
-browser-tooling: setup-web setup-browser corpora tests/node_modules/.package-lock.json
-
-## Clippy, then the native tests.
-native-tests:
-	$(MAKE) --no-print-directory clippy
-	$(MAKE) --no-print-directory cargo-test
 
 ## The page's files: the three release wasm packages in www/pkg/ and the bundled corpora in
 ## www/corpora/. pkg/cpu-relaxed/ (burn flex only; relaxed SIMD) or, in browsers without relaxed
