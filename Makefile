@@ -105,7 +105,7 @@ www: www-cpu
 	rm -f www/pkg/webgpu/.gitignore
 	# First load: the relaxed-SIMD CPU package (Chrome, Firefox); the plain one is the same size.
 	$(PYTHON) bench/wasm_size.py --first www/pkg/cpu-relaxed/gpt_wasm_bg.wasm www/pkg/cpu-relaxed/gpt_wasm.js \
-		www/*.js www/lib/*.js www/panels/*.js \
+		www/*.js www/lib/*.js www/lib/worker/*.js www/panels/*.js \
 		--then www/pkg/webgpu/gpt_wasm_bg.wasm www/pkg/webgpu/gpt_wasm.js
 	$(PYTHON) bench/wasm_size.py www/pkg/cpu/gpt_wasm_bg.wasm
 

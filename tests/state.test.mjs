@@ -1,7 +1,9 @@
-// The playground's URL / attribute state (www/lib/state.js), in Node: no browser needed.
+// The playground's URL / attribute state (www/lib/state.js) and an embed's origin rules
+// (www/lib/origins.js), in Node: no browser needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS, MAX_STEPS, allowedOrigins, checkSetting, embeddingOrigin, readState, stateToParams } from '../www/lib/state.js';
+import { ATTRIBUTES, DEFAULTS, MAX_STEPS, SCHEMA, SETTINGS, checkSetting, choicesOf, readState, stateEntries, stateToParams } from '../www/lib/state.js';
+import { allowedOrigins, embeddingOrigin } from '../www/lib/origins.js';
 
 const fromQuery = (q) => {
   const p = new URLSearchParams(q);
@@ -53,4 +55,51 @@ test('the embedding page\'s origin comes from ancestorOrigins, else the referrer
   assert.equal(embeddingOrigin({ framed: true, ancestorOrigins: undefined, referrer: '' }), null);
   assert.deepEqual(allowedOrigins(null, embeddingOrigin({ framed: true, referrer: '' }), 'https://own'), ['https://own']);
   assert.equal(embeddingOrigin({ framed: false, ancestorOrigins: [host], referrer: host }), null);
+});
+
+/** A valid value of setting `s` other than its default (what a test can set and read back). */
+function otherValue(s) {
+  if (s.kind === 'flag') return true;
+  if (s.kind === 'list') return 'attention,mask';
+  if (s.kind === 'count') return s.default === 2 ? 3 : 2;
+  return s.values.find((v) => v !== s.default);
+}
+
+test('every setting and view option round-trips through its URL / attribute name on its own', () => {
+  assert.deepEqual(SETTINGS, ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers']);
+  assert.equal(new Set(ATTRIBUTES).size, ATTRIBUTES.length, 'one name per entry');
+  for (const s of SCHEMA) {
+    const value = otherValue(s);
+    const state = s.name.endsWith('_hide') ? { hide: [s.name.replace(/_hide$/, '')] } : { [s.name]: value };
+    const entries = stateEntries(state);
+    assert.equal(entries.length, 1, s.name);
+    assert.equal(entries[0][0], s.name);
+    const params = stateToParams({ ...DEFAULTS, ...state });
+    const { state: back, problems } = readState((k) => params.get(k));
+    assert.deepEqual(problems, [], s.name);
+    assert.deepEqual(back, { ...DEFAULTS, hide: [], ...state }, s.name);
+  }
+});
+
+test('an invalid value of any choice or count names the valid ones, and falls back to the default', () => {
+  for (const s of SCHEMA.filter((x) => x.kind === 'choice' || x.kind === 'count')) {
+    assert.throws(() => checkSetting(s.name, 'nonsense'), (err) => {
+      for (const v of s.values) assert.ok(err.message.includes(`"${v}"`), `${s.name}: ${err.message} names "${v}"`);
+      if (s.kind === 'count') assert.match(err.message, new RegExp(`from ${s.min} to ${s.max.toLocaleString('en')}`));
+      return err.message.includes('"nonsense"');
+    }, s.name);
+    const { state, problems } = readState((k) => (k === s.name ? 'nonsense' : null));
+    assert.equal(state[s.name], s.default, s.name);
+    assert.match(problems[0], new RegExp(`\\(using "${s.default}"\\)$`));
+  }
+  assert.throws(() => checkSetting('colour', 'red'), /unknown setting "colour"; the settings are corpus, preset, tokenizer, steps, device, workers/);
+});
+
+test('the model card offers exactly the valid presets, tokenizers and devices', () => {
+  for (const name of ['preset', 'tokenizer', 'device']) {
+    const values = choicesOf(name).map(([v]) => v);
+    for (const v of values) assert.equal(checkSetting(name, v), v);
+    assert.deepEqual(new Set(values), new Set(SCHEMA.find((s) => s.name === name).values));
+  }
+  for (const [v] of choicesOf('workers')) assert.doesNotThrow(() => checkSetting('workers', v));
 });

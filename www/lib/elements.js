@@ -7,10 +7,8 @@
 // --gpt-* custom properties theme it. Importing this module defines the two elements and nothing else.
 import { Playground } from './playground.js';
 import { errorBox } from './alerts.js';
-import { readState } from './state.js';
+import { ATTRIBUTES, SCHEMA, SETTINGS, readState, setting } from './state.js';
 import { choosePanels, findView, stylesheets } from '../panels/index.js';
-
-const SETTINGS = ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers'];
 
 // The playground elements on the page, and panels waiting for one to appear.
 const playgrounds = new Set();
@@ -23,14 +21,25 @@ const link = (href) => {
   return l;
 };
 const whenLoaded = (links) => Promise.all(links.map((l) => new Promise((ok) => { l.onload = ok; l.onerror = ok; })));
+/** `chart_hide` -> `chartHide`: an attribute's property name. */
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
-/** `<gpt-playground>`: one reader's model. Attributes mirror the URL parameters (README). */
+/**
+ * `<gpt-playground>`: one reader's model. Its attributes are the URL parameters (lib/state.js
+ * declares them); every one is observed, applied when it changes or is removed (a removed setting
+ * goes back to its default) and reflected as a property (`el.preset = 'baby'`, `el.chartHide =
+ * true`), as authors expect of custom elements.
+ */
 export class GptPlaygroundElement extends HTMLElement {
-  static observedAttributes = [...SETTINGS];
+  static observedAttributes = [...ATTRIBUTES, 'autosave'];
 
   #pg = null;
   #abort = null;
-  #mounts = [];
+  #layout = null; // the grid the cards and panels are mounted in
+  #errors = null; // the playground's own errors, after the views
+  #mounts = new Map(); // view key (name and what it was mounted with) -> its handle
+  #rendering = null; // the render in progress
+  #renderAgain = false; // attributes changed during it
   #panels = new Set(); // <gpt-panel> elements attached to this playground
 
   /** The Playground (lib/playground.js) behind this element; null while not connected. */
@@ -40,38 +49,101 @@ export class GptPlaygroundElement extends HTMLElement {
   get ready() { return this.#ready ?? Promise.resolve(); }
   #ready = null;
 
+  /** The state the attributes say now (invalid values as their defaults) and the problems. */
+  #state() {
+    return readState((name) => this.getAttribute(name));
+  }
+
   connectedCallback() {
     if (this.#pg) return; // moved within the page: keep the model
-    const get = (name) => this.getAttribute(name);
-    const { state } = readState(get);
-    const options = Object.fromEntries(SETTINGS.filter((k) => this.hasAttribute(k)).map((k) => [k, get(k)]));
-    // `autosave="KEY"` keeps the reader's run in this browser under KEY (resumable after a reload).
-    if (this.hasAttribute('autosave')) options.autosave = get('autosave') || this.id || 'element';
+    // Every attribute goes to the Playground, which reads them as a URL (and reports invalid ones).
+    const options = Object.fromEntries(ATTRIBUTES.filter((k) => this.hasAttribute(k)).map((k) => [k, this.getAttribute(k)]));
+    const autosave = this.#autosaveKey();
+    if (autosave) options.autosave = autosave;
     this.#pg = new Playground(options);
     this.#abort = new AbortController();
     const shadow = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
-    const { chosen } = choosePanels(state.panels ?? '');
-    const panelNames = state.panels ? chosen.map((p) => p.name) : [];
-    const cards = get('layout') === 'bar' ? ['bar'] : ['data', 'model', 'train'].filter((c) => !state.hide.includes(c));
-    const views = [...cards, ...panelNames];
-    const links = [...new Set(views.flatMap(stylesheets))].map(link);
-    const layout = document.createElement('div');
-    layout.className = 'gpt-theme gpt-layout';
-    layout.part = 'layout';
-    // The playground's own errors (each panel shows its own).
-    const errors = errorBox(this.#pg, { signal: this.#abort.signal, accept: (d) => !d.panel });
-    shadow.replaceChildren(...links, layout);
+    this.#layout = document.createElement('div');
+    this.#layout.className = 'gpt-theme gpt-layout';
+    this.#layout.part = 'layout';
+    this.#errors = errorBox(this.#pg, { signal: this.#abort.signal, accept: (d) => !d.panel });
+    const base = link(stylesheets('train')[0]);
+    shadow.replaceChildren(base, this.#layout);
+    this.#layout.append(this.#errors, document.createElement('slot'));
     playgrounds.add(this);
+    const pg = this.#pg;
     this.#ready = (async () => {
-      await whenLoaded(links);
-      if (!this.#pg) return;
-      this.#mounts = views.map((name) => this.#pg.mountPanel(layout, name, { shadow: false, hide: state.hide, heading: !state.hide.includes('title') }));
-      layout.append(errors, document.createElement('slot'));
-      await Promise.all(this.#mounts.map((m) => m.ready));
+      await whenLoaded([base]);
+      await this.#render();
+      if (this.#pg !== pg) return;
       for (const panel of [...waiting]) panel.attach();
-      if (state.autotrain && this.#pg && this.#pg.status !== 'error') this.#pg.train().catch(() => {});
+      if (this.#state().state.autotrain) this.#autotrain();
     })();
     for (const panel of [...waiting]) panel.attach();
+  }
+
+  #autosaveKey() {
+    return this.hasAttribute('autosave') ? this.getAttribute('autosave') || this.id || 'element' : false;
+  }
+
+  /** Starts training when nothing has trained yet (`autotrain`). */
+  #autotrain() {
+    const pg = this.#pg;
+    if (pg && !pg.info && pg.run.state === 'idle') pg.train().catch(() => {});
+  }
+
+  /**
+   * Shows the views the attributes name now (`layout`, `panels`, the `*_hide` flags): a view
+   * whose name and options did not change stays as it is (its drawings and sessions too); the
+   * others are destroyed or mounted. Renders one at a time; changes meanwhile render once after.
+   */
+  #render() {
+    if (this.#rendering) {
+      this.#renderAgain = true;
+      return this.#rendering;
+    }
+    this.#rendering = (async () => {
+      do {
+        this.#renderAgain = false;
+        await this.#renderOnce();
+      } while (this.#renderAgain && this.#pg);
+    })().finally(() => { this.#rendering = null; });
+    return this.#rendering;
+  }
+
+  async #renderOnce() {
+    const pg = this.#pg;
+    if (!pg) return;
+    const { state } = this.#state();
+    const panels = state.panels ? choosePanels(state.panels).chosen.map((p) => p.name) : [];
+    const cards = state.layout === 'bar' ? ['bar'] : ['data', 'model', 'train'].filter((c) => !state.hide.includes(c));
+    const heading = !state.hide.includes('title');
+    // A card is drawn with the hide flags (its fields), a panel only with its heading: a view
+    // whose key is unchanged stays as it is.
+    const wanted = [...cards.map((name) => ({ name, key: `${name}|${heading}|${state.hide.join(',')}` })),
+      ...panels.map((name) => ({ name, key: `${name}|${heading}` }))];
+    const keys = new Set(wanted.map((w) => w.key));
+    for (const [key, handle] of this.#mounts) {
+      if (keys.has(key)) continue;
+      handle.destroy();
+      this.#mounts.delete(key);
+    }
+    // Stylesheets of views shown for the first time, before they are drawn.
+    const shadow = /** @type {ShadowRoot} */ (this.shadowRoot);
+    const have = new Set([...shadow.querySelectorAll('link')].map((l) => l.href));
+    const links = [...new Set(wanted.flatMap((w) => stylesheets(w.name)))].filter((href) => !have.has(href)).map(link);
+    shadow.prepend(...links);
+    await whenLoaded(links);
+    if (this.#pg !== pg) return;
+    for (const w of wanted) {
+      let handle = this.#mounts.get(w.key);
+      if (!handle) {
+        handle = pg.mountPanel(this.#layout, w.name, { shadow: false, hide: state.hide, heading });
+        this.#mounts.set(w.key, handle);
+      }
+      this.#layout.insertBefore(handle.root, this.#errors); // in the order the attributes name
+    }
+    await Promise.all([...this.#mounts.values()].map((m) => m.ready));
   }
 
   disconnectedCallback() {
@@ -80,8 +152,18 @@ export class GptPlaygroundElement extends HTMLElement {
   }
 
   attributeChangedCallback(name, old, value) {
-    if (!this.#pg || value === null || old === value) return;
-    this.#pg.set({ [name]: value }).catch((err) => this.#pg.reportError(err.message));
+    const pg = this.#pg;
+    if (!pg || old === value) return;
+    if (SETTINGS.includes(name)) {
+      // A removed setting goes back to its default.
+      pg.set({ [name]: value ?? setting(name).default }).catch((err) => pg.reportError(err.message));
+    } else if (name === 'autosave') {
+      pg.autosaveKey = this.#autosaveKey();
+    } else if (name === 'autotrain') {
+      if (this.#state().state.autotrain) this.#autotrain();
+    } else {
+      this.#render();
+    }
   }
 
   /** Ends this playground: its worker, its model and every panel attached to it. */
@@ -91,7 +173,7 @@ export class GptPlaygroundElement extends HTMLElement {
     this.#abort.abort();
     this.#pg.destroy();
     this.#pg = null;
-    this.#mounts = [];
+    this.#mounts.clear();
     this.shadowRoot?.replaceChildren();
     for (const panel of [...this.#panels]) panel.detach();
   }
@@ -102,10 +184,39 @@ export class GptPlaygroundElement extends HTMLElement {
   release(panel) { this.#panels.delete(panel); }
 }
 
+// Each attribute as a property: a setting reads as the playground's current value (the reader
+// may have changed it in the model card), a view option as the attribute says; writing one sets
+// the attribute (null, undefined or false removes it).
+for (const s of SCHEMA) {
+  Object.defineProperty(GptPlaygroundElement.prototype, camel(s.name), {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const pg = this.playground;
+      if (s.run && pg) return pg.settings[s.name];
+      const { state } = readState((name) => (name === s.name ? this.getAttribute(name) : null));
+      return s.name.endsWith('_hide') ? state.hide.length > 0 : state[s.name];
+    },
+    set(value) {
+      if (value === null || value === undefined || value === false) this.removeAttribute(s.name);
+      else this.setAttribute(s.name, value === true ? '' : String(value));
+    },
+  });
+}
+Object.defineProperty(GptPlaygroundElement.prototype, 'autosave', {
+  configurable: true,
+  enumerable: true,
+  get() { return this.getAttribute('autosave'); },
+  set(value) {
+    if (value === null || value === undefined || value === false) this.removeAttribute('autosave');
+    else this.setAttribute('autosave', value === true ? '' : String(value));
+  },
+});
+
 /** `<gpt-panel name="attention">`: one panel of a playground on the page: the one named by the
  *  `playground` attribute (its id), else the enclosing one, else the only one. */
 export class GptPanelElement extends HTMLElement {
-  static observedAttributes = ['name', 'playground'];
+  static observedAttributes = ['name', 'playground', 'title_hide'];
 
   #handle = null;
   #owner = null;

@@ -7,7 +7,8 @@
 //   in:  {type: "train" | "pause" | "stop" | "reset" | "generate" | "set" | "state", requestId?, ...}
 // Every message in is checked: it must come from the parent window, from an allowed origin.
 import './elements.js';
-import { STATE_VERSION, allowedOrigins, embeddingOrigin, readState } from './state.js';
+import { ATTRIBUTES, STATE_VERSION, readState } from './state.js';
+import { allowedOrigins, embeddingOrigin } from './origins.js';
 import { choosePanels } from '../panels/index.js';
 
 const params = new URLSearchParams(location.search);
@@ -32,7 +33,9 @@ const colour = (v) => (v && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
 
 // ---------- the playground ----------
 const el = document.createElement('gpt-playground');
-for (const key of ['corpus', 'preset', 'tokenizer', 'steps', 'device', 'workers', 'layout']) if (params.has(key)) el.setAttribute(key, params.get(key));
+// Every parameter the schema declares becomes the element's attribute of the same name, as given
+// (the element reads and checks them, so a bad one is reported as on the page).
+for (const key of ATTRIBUTES) if (params.has(key)) el.setAttribute(key, /** @type {string} */ (params.get(key)));
 const { chosen, setup, unknown } = choosePanels(state.panels ?? '');
 el.setAttribute('panels', chosen.map((p) => p.name).join(','));
 // An embed shows the Train card and its panels; the data and model cards only when named. Panels

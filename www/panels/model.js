@@ -1,8 +1,6 @@
 // The Model card: the preset (size), the tokenizer and the device, and what was built from them.
 import { h, setState } from './ui.js';
-
-const PRESETS = [['tiny', 'tiny (2 layers, 32 wide)'], ['baby', 'baby (4 layers, 128 wide)'], ['small', 'small (6 layers, 192 wide)']];
-const TOKENIZERS = [['char', 'characters'], ['bpe', 'byte-level BPE, 512 tokens']];
+import { choicesOf } from '../lib/state.js';
 
 /** One line about a model: its shape, size, vocabulary, data and device. */
 export function describeModel(info) {
@@ -15,11 +13,12 @@ export function describeModel(info) {
 export function mount(root, ctx) {
   const pg = ctx.playground;
   const select = (role, options) => h('select', { name: role, dataset: { role } }, ...options.map(([value, label]) => h('option', { value }, label)));
-  const preset = select('preset', PRESETS);
-  const tokenizer = select('tokenizer', TOKENIZERS);
-  const device = select('device', [['auto', 'automatic'], ['webgpu', 'WebGPU'], ['cpu', 'CPU']]);
+  // The choices are the settings schema's (lib/state.js).
+  const preset = select('preset', choicesOf('preset'));
+  const tokenizer = select('tokenizer', choicesOf('tokenizer'));
+  const device = select('device', choicesOf('device'));
   // Data-parallel training on the CPU: one worker per core but one (for the page) by default.
-  const workers = select('workers', [['auto', 'automatic'], ...[1, 2, 3, 4, 6, 8].map((n) => [String(n), String(n)])]);
+  const workers = select('workers', choicesOf('workers'));
   const info = h('p', { class: 'hint', dataset: { role: 'model-info' } }, 'The model is built when you press Train.');
   const field = (label, input, part) => h('label', { hidden: ctx.hide.has(part) }, label, input);
   root.append(h('div', { class: 'grid2' }, field('Preset', preset, 'preset'), field('Tokenizer', tokenizer, 'tokenizer'), field('Device', device, 'device'),

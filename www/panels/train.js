@@ -138,13 +138,7 @@ export function mount(root, ctx) {
     note.classList.toggle('cpu', d.device === 'cpu');
   }
 
-  reset.addEventListener('click', () => {
-    try {
-      pg.reset();
-    } catch (err) {
-      pg.reportError(err.message);
-    }
-  });
+  reset.addEventListener('click', () => pg.reset().catch((err) => pg.reportError(err.message)));
   /** Offers what `make()` gives (`{bytes, filename}`) as a download of `type`. */
   const download = (make, type) => async () => {
     try {
