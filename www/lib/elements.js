@@ -10,9 +10,16 @@ import { errorBox } from './alerts.js';
 import { ATTRIBUTES, SCHEMA, SETTINGS, readState, setting } from './state.js';
 import { choosePanels, findView, stylesheets } from '../panels/index.js';
 
-// The playground elements on the page, and panels waiting for one to appear.
+// The playground elements on the page, the panels attached to each, and panels waiting for one to appear.
 const playgrounds = new Set();
+/** @type {WeakMap<HTMLElement, Set<GptPanelElement>>} */
+const attached = new WeakMap();
 const waiting = new Set();
+// A <gpt-panel>'s attach and detach, for the playground element (private methods of that class).
+/** @type {(panel: GptPanelElement) => void} */
+let attachPanel;
+/** @type {(panel: GptPanelElement) => void} */
+let detachPanel;
 
 const link = (href) => {
   const l = document.createElement('link');
@@ -33,14 +40,15 @@ const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 export class GptPlaygroundElement extends HTMLElement {
   static observedAttributes = [...ATTRIBUTES, 'autosave'];
 
+  /** @type {Playground | null} */
   #pg = null;
+  /** @type {AbortController | null} */
   #abort = null;
   #layout = null; // the grid the cards and panels are mounted in
   #errors = null; // the playground's own errors, after the views
   #mounts = new Map(); // view key (name and what it was mounted with) -> its handle
   #rendering = null; // the render in progress
   #renderAgain = false; // attributes changed during it
-  #panels = new Set(); // <gpt-panel> elements attached to this playground
 
   /** The Playground (lib/playground.js) behind this element; null while not connected. */
   get playground() { return this.#pg; }
@@ -76,10 +84,10 @@ export class GptPlaygroundElement extends HTMLElement {
       await whenLoaded([base]);
       await this.#render();
       if (this.#pg !== pg) return;
-      for (const panel of [...waiting]) panel.attach();
+      for (const panel of [...waiting]) attachPanel(panel);
       if (this.#state().state.autotrain) this.#autotrain();
     })();
-    for (const panel of [...waiting]) panel.attach();
+    for (const panel of [...waiting]) attachPanel(panel);
   }
 
   #autosaveKey() {
@@ -175,13 +183,9 @@ export class GptPlaygroundElement extends HTMLElement {
     this.#pg = null;
     this.#mounts.clear();
     this.shadowRoot?.replaceChildren();
-    for (const panel of [...this.#panels]) panel.detach();
+    for (const panel of [...(attached.get(this) ?? [])]) detachPanel(panel);
+    attached.delete(this);
   }
-
-  /** @internal a <gpt-panel> attaches to this playground. */
-  adopt(panel) { this.#panels.add(panel); }
-  /** @internal */
-  release(panel) { this.#panels.delete(panel); }
 }
 
 // Each attribute as a property: a setting reads as the playground's current value (the reader
@@ -218,7 +222,9 @@ Object.defineProperty(GptPlaygroundElement.prototype, 'autosave', {
 export class GptPanelElement extends HTMLElement {
   static observedAttributes = ['name', 'playground', 'title_hide'];
 
+  /** @type {import('./mount.js').PanelHandle | null} */
   #handle = null;
+  /** @type {HTMLElement | null} */
   #owner = null;
 
   /** The mounted panel's root element (its `panelData` holds the numbers it drew). */
@@ -226,16 +232,21 @@ export class GptPanelElement extends HTMLElement {
   /** Resolves when the panel has drawn what it can. */
   get ready() { return this.#handle?.ready ?? Promise.resolve(); }
 
-  connectedCallback() { this.attach(); }
+  static {
+    attachPanel = (panel) => panel.#attach();
+    detachPanel = (panel) => panel.#detach();
+  }
+
+  connectedCallback() { this.#attach(); }
 
   disconnectedCallback() {
-    queueMicrotask(() => { if (!this.isConnected) this.detach(); });
+    queueMicrotask(() => { if (!this.isConnected) this.#detach(); });
   }
 
   attributeChangedCallback() {
     if (this.#handle || waiting.has(this)) {
-      this.detach();
-      this.attach();
+      this.#detach();
+      this.#attach();
     }
   }
 
@@ -267,8 +278,8 @@ export class GptPanelElement extends HTMLElement {
     shadow.replaceChildren(link(stylesheets('train')[0]), box);
   }
 
-  /** @internal (re)attach to the playground it names. */
-  attach() {
+  /** (Re)attaches to the playground it names. */
+  #attach() {
     if (this.#handle || !this.isConnected) return;
     const name = this.getAttribute('name');
     let problem = name ? null : 'say which panel with name="…" (for example name="attention")';
@@ -297,19 +308,20 @@ export class GptPanelElement extends HTMLElement {
       return;
     }
     this.#owner = found.el;
-    this.#owner.adopt(this);
+    if (!attached.has(found.el)) attached.set(found.el, new Set());
+    attached.get(found.el)?.add(this);
   }
 
-  /** @internal the panel leaves its playground (removed, or the playground ended). */
-  detach() {
+  /** The panel leaves its playground (removed, or the playground ended). */
+  #detach() {
     waiting.delete(this);
     this.#handle?.destroy();
     this.#handle = null;
-    this.#owner?.release(this);
+    if (this.#owner) attached.get(this.#owner)?.delete(this);
     this.#owner = null;
     if (this.isConnected) {
       this.shadowRoot?.replaceChildren();
-      this.attach();
+      this.#attach();
     }
   }
 }

@@ -11,6 +11,8 @@ export type Preset = 'tiny' | 'baby' | 'small';
 export type TokenizerKind = 'char' | 'bpe';
 export type DevicePreference = 'auto' | 'cpu' | 'webgpu';
 export type Status = 'idle' | 'training' | 'done' | 'error';
+/** The run's state (lib/run.js); `Status` is its coarse view. */
+export type RunStateName = 'idle' | 'building' | 'training' | 'pausing' | 'paused' | 'stopping' | 'done' | 'error';
 /** The setup cards and the explainer panels a playground can show. */
 export type PanelName =
   | 'data' | 'model' | 'train' | 'bar'
@@ -74,13 +76,13 @@ export interface RunStats {
 
 export interface PlaygroundEventMap {
   ready: CustomEvent<undefined>;
-  status: CustomEvent<{ status: Status }>;
+  status: CustomEvent<{ status: Status; state: RunStateName }>;
   settings: CustomEvent<{ settings: Settings; changed: (keyof Settings)[] }>;
   corpus: CustomEvent<CorpusKey>;
   device: CustomEvent<Omit<DeviceChoice, 'webgpu'>>;
   building: CustomEvent<boolean>;
   model: CustomEvent<SessionInfo | null>;
-  progress: CustomEvent<{ step: number; loss: number; target: number; tokensPerSecond: number }>;
+  progress: CustomEvent<{ step: number; loss: number; target: number; tokensPerSecond: number; workers: number }>;
   eval: CustomEvent<{ step: number; train: number; val: number }>;
   trained: CustomEvent<SessionInfo>;
   training: CustomEvent<boolean>;
@@ -110,6 +112,35 @@ export interface MountOptions {
   hide?: Hideable[];
 }
 
+/** A loss history of bounded size (lib/history.js): points of `stride` steps each (mean, min, max). */
+export interface History {
+  readonly capacity: number;
+  /** `[lastStep, mean, min, max, count, firstStep]` per point, steps increasing. */
+  points: number[][];
+  stride: number;
+  /** Values pushed. */
+  count: number;
+  readonly length: number;
+  /** The last value pushed (NaN before any). */
+  readonly last: number;
+  readonly firstMean: number;
+  readonly recentMean: number;
+  readonly merged: boolean;
+  /** `[step, value]` pairs for drawing. */
+  pairs(): number[][];
+  /** `[step, min, max]` for a band behind the line. */
+  band(): number[][];
+}
+
+/** How the current model came to be. */
+export type ModelOrigin =
+  | { kind: 'built' }
+  | { kind: 'loaded'; file: string; huggingFace?: boolean }
+  | { kind: 'resumed' | 'restored'; step: number };
+
+/** A Hugging Face folder's file, as `importHf` takes it (or a `File`). */
+export interface NamedBytes { name: string; bytes: ArrayBuffer | ArrayBufferView }
+
 /** One reader's model in its own Web Worker, and the panels that show it. */
 export declare class Playground extends EventTarget {
   constructor(options?: PlaygroundOptions);
@@ -120,14 +151,17 @@ export declare class Playground extends EventTarget {
   readonly prompt: string;
   readonly device: DeviceChoice;
   readonly info: SessionInfo | null;
-  readonly origin: { kind: 'built' } | { kind: 'loaded'; file: string } | { kind: 'resumed' | 'restored'; step: number } | null;
+  readonly origin: ModelOrigin | null;
   readonly training: boolean;
   readonly paused: boolean;
   readonly building: boolean;
   readonly destroyed: boolean;
-  readonly run: { start: number; target: number; reason: 'done' | 'stopped' | 'paused' | null };
-  readonly history: { train: [number, number][]; val: [number, number][] };
+  readonly run: { start: number; target: number; reason: 'done' | 'stopped' | 'paused' | null; state: RunStateName };
+  /** The current model's losses: training (every step) and validation, and the latest chunks' rates. */
+  readonly history: { train: History; val: History; rates: { steps: number; tokens: number; ms: number }[] };
   readonly canTrainMore: boolean;
+  /** The model has learned something: it trained here, or came pre-trained from a Hugging Face folder. */
+  readonly pretrained: boolean;
   readonly stats: RunStats;
   readonly panels: PanelHandle[];
   set(changes: Partial<Settings> & { text?: string }): Promise<void>;
@@ -135,10 +169,15 @@ export declare class Playground extends EventTarget {
   pause(): Promise<unknown>;
   resume(): Promise<unknown>;
   stop(): Promise<unknown>;
-  reset(): void;
+  /** Forgets the model; rejects while one is being built or trained. */
+  reset(): Promise<unknown>;
   ensureModel(): Promise<SessionInfo>;
   save(): Promise<{ bytes: Uint8Array; filename: string }>;
   load(bytes: ArrayBuffer | ArrayBufferView | Blob, name?: string): Promise<SessionInfo>;
+  /** Reads a Hugging Face GPT-2 folder (config.json, model.safetensors, tokenizer files) in place of the model. */
+  importHf(files: Iterable<File | NamedBytes>): Promise<SessionInfo>;
+  /** The model as a Hugging Face GPT-2 folder in one zip. */
+  exportHf(): Promise<{ bytes: Uint8Array; filename: string; files: string[] }>;
   generate(options?: { prompt?: string; sampling?: SamplingOptions; maxTokens?: number }, onToken?: (token: GeneratedToken) => void): Promise<{ text: string; reason: 'done' | 'stopped' }>;
   call(type: string, fields?: Record<string, unknown>, onEvent?: (event: Record<string, unknown>) => void, transfer?: Transferable[]): Promise<any>;
   sessionOptions(extra?: Record<string, unknown>, steps?: number): Record<string, unknown>;
@@ -146,6 +185,8 @@ export declare class Playground extends EventTarget {
   /** The run as it is now, kept in memory (and in IndexedDB with `autosave`). */
   snapshot(): Promise<unknown>;
   readonly autosave: boolean;
+  /** The IndexedDB key runs are kept under (false: none); setting it keeps later runs there. */
+  autosaveKey: string | false;
   savedRun(): Promise<{ step: number; preset: string; corpus: CorpusKey; savedAt: number } | null>;
   resumeSaved(): Promise<SessionInfo>;
   forgetSaved(): Promise<void>;
@@ -169,26 +210,12 @@ export declare function readState(get: (name: string) => string | null): {
 };
 export declare const DEFAULTS: Readonly<Settings & { autotrain: boolean; panels: null; hide: readonly Hideable[] }>;
 export declare const CORPORA: Record<CorpusKey, { file?: string; label: string; prompt: string }>;
+/** Every view a playground can show (setup cards and explainer panels). */
+export declare const VIEWS: readonly { name: PanelName; title: string; setup?: boolean; wide?: boolean; css?: boolean }[];
+/** Largest model file `load` reads, in bytes. */
+export declare const MAX_CHECKPOINT_BYTES: number;
+/** Largest Hugging Face folder `importHf` reads, in bytes. */
+export declare const MAX_HF_BYTES: number;
+/** The files of a Hugging Face GPT-2 folder that `importHf` reads. */
+export declare const HF_FILES: string[];
 export declare function readTextFile(file: File): Promise<string>;
-
-/** `<gpt-playground>`: attributes corpus, preset, tokenizer, steps, device, autotrain, panels,
- *  layout ("cards" | "bar") and NAME_hide, as the URL parameters. */
-export declare class GptPlaygroundElement extends HTMLElement {
-  /** The Playground behind the element; null while it is not in the page. */
-  readonly playground: Playground | null;
-  readonly ready: Promise<void>;
-  destroy(): void;
-}
-
-/** `<gpt-panel name="…" playground="ID">`: one panel of a playground on the page. */
-export declare class GptPanelElement extends HTMLElement {
-  readonly panel: (HTMLElement & { panelData?: unknown }) | null;
-  readonly ready: Promise<void>;
-}
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'gpt-playground': GptPlaygroundElement;
-    'gpt-panel': GptPanelElement;
-  }
-}
