@@ -16,7 +16,7 @@ import { DEFAULTS, SETTINGS, checkSetting, readState } from './state.js';
 import { statusOf } from './run.js';
 import { createCore } from './core.js';
 import { resumeSaved, savedRun } from './autosave.js';
-import { buildModel, refreshCopy, runTraining, statsOf, workersFor } from './training.js';
+import { buildModel, runTraining, statsOf, workersFor } from './training.js';
 import { HF_FILES, MAX_CHECKPOINT_BYTES, MAX_HF_BYTES, filesLabel, hfZip, loadFailed, loadInto, modelName, readCheckpoint, readHfFolder } from './files.js';
 import { PanelRequests, mountView } from './mount.js';
 import { VIEWS } from '../panels/index.js';

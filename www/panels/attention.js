@@ -1,148 +1,8 @@
 // Self-attention: for a prompt, every layer and head of the reader's model turns each position
 // (a query) into a probability distribution over the positions it may look at (the keys). The
 // small multiples show all heads at once; the large view and the bars show one head and one token.
-import { blues, h, onResize, replaceKeepingFocus, setState, sizeCanvas, throttle, visible } from './ui.js';
-
-const LABEL_FONT = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
-const MAX_LABEL = 56; // px: longer token labels (BPE) are cut with an ellipsis
-
-/** A piece of the corpus to inspect: where `prompt` starts a line (or anywhere), `length`
- *  characters from there; the prompt plus the corpus's second line when it does not occur. */
-export function corpusSnippet(corpus, prompt, length) {
-  const text = corpus ?? '';
-  let at = text.indexOf(`\n${prompt}`);
-  at = at >= 0 ? at + 1 : text.indexOf(prompt);
-  const snippet = at >= 0 && prompt ? text.slice(at, at + length) : `${prompt}${(text.split('\n')[1] ?? '').slice(0, 24)}`;
-  return snippet.slice(0, length) || prompt;
-}
-
-/** Cut a label to `max` px wide. */
-function fitLabel(g, text, max) {
-  if (g.measureText(text).width <= max) return text;
-  let s = text;
-  while (s.length > 1 && g.measureText(`${s}…`).width > max) s = s.slice(0, -1);
-  return `${s}…`;
-}
-
-/** How big a labelled T×T heatmap can be drawn in `width` px: the cell size and label room. */
-export function heatmapLayout(labels, width, { maxCell = 22, minCell = 5 } = {}) {
-  const g = document.createElement('canvas').getContext('2d');
-  g.font = LABEL_FONT;
-  const labelW = Math.min(MAX_LABEL, Math.max(8, ...labels.map((l) => g.measureText(l).width))) + 6;
-  const T = labels.length;
-  const cell = Math.max(minCell, Math.min(maxCell, Math.floor((width - labelW - 4) / T)));
-  // Column labels stand upright when each fits in its cell, else they are turned on their side.
-  const upright = labelW - 6 <= cell;
-  const top = upright ? 16 : labelW;
-  return { cell, left: labelW, top, upright, width: labelW + cell * T + 2, height: top + cell * T + 2 };
-}
-
-/**
- * Draw the attention matrix `weights` (row-major [T, T], row = query, column = key) on `canvas`
- * with token labels: white -> blue by weight. `masked` hatches the cells above the diagonal (the
- * causal mask); `values` prints the weight in cells large enough; `row` outlines a query row.
- */
-export function drawHeatmap(canvas, weights, labels, layout, { masked = false, values = false, row = -1 } = {}) {
-  const T = labels.length;
-  const { cell, left, top, upright } = layout;
-  const g = sizeCanvas(canvas, layout.width, layout.height);
-  g.clearRect(0, 0, layout.width, layout.height);
-  g.font = LABEL_FONT;
-  g.fillStyle = '#5b6575';
-  const showLabels = cell >= 8;
-  for (let i = 0; i < T && showLabels; i++) {
-    const text = fitLabel(g, labels[i], left - 6);
-    g.textAlign = 'right';
-    g.textBaseline = 'middle';
-    g.fillText(text, left - 4, top + (i + 0.5) * cell);
-    g.save();
-    if (upright) {
-      g.textAlign = 'center';
-      g.textBaseline = 'bottom';
-      g.fillText(text, left + (i + 0.5) * cell, top - 3);
-    } else {
-      g.translate(left + (i + 0.5) * cell, top - 4);
-      g.rotate(-Math.PI / 2);
-      g.textAlign = 'left';
-      g.fillText(text, 0, 0);
-    }
-    g.restore();
-  }
-  for (let i = 0; i < T; i++) {
-    for (let j = 0; j < T; j++) {
-      const x = left + j * cell;
-      const y = top + i * cell;
-      if (masked && j > i) {
-        hatch(g, x, y, cell);
-        continue;
-      }
-      const w = weights[i * T + j];
-      g.fillStyle = blues(w);
-      g.fillRect(x, y, cell, cell);
-      if (values && cell >= 26) {
-        g.fillStyle = w > 0.55 ? '#fff' : '#1c2330';
-        g.textAlign = 'center';
-        g.textBaseline = 'middle';
-        g.font = '9px system-ui, sans-serif';
-        g.fillText(w.toFixed(2).replace(/^0/, ''), x + cell / 2, y + cell / 2);
-        g.font = LABEL_FONT;
-      }
-    }
-  }
-  g.strokeStyle = '#dde1e7';
-  g.lineWidth = 1;
-  g.strokeRect(left - 0.5, top - 0.5, cell * T + 1, cell * T + 1);
-  if (row >= 0 && row < T) {
-    g.strokeStyle = '#e8590c';
-    g.lineWidth = 2;
-    g.strokeRect(left + 1, top + row * cell + 1, cell * T - 2, cell - 2);
-  }
-}
-
-/** A grey cell with diagonal stripes: a masked (future) position. */
-function hatch(g, x, y, cell) {
-  g.fillStyle = '#eceef2';
-  g.fillRect(x, y, cell, cell);
-  g.save();
-  g.beginPath();
-  g.rect(x, y, cell, cell);
-  g.clip();
-  g.strokeStyle = '#b7bec9';
-  g.lineWidth = 1;
-  for (let d = -cell; d < cell; d += 5) {
-    g.beginPath();
-    g.moveTo(x + d, y + cell);
-    g.lineTo(x + d + cell, y);
-    g.stroke();
-  }
-  g.restore();
-}
-
-/** A plain heatmap without labels (the small multiples). */
-function drawThumb(canvas, weights, T, size) {
-  const g = sizeCanvas(canvas, size, size);
-  const cell = size / T;
-  for (let i = 0; i < T; i++) {
-    for (let j = 0; j < T; j++) {
-      g.fillStyle = blues(weights[i * T + j]);
-      // Slight overlap so no seams show between fractional cells.
-      g.fillRect(j * cell, i * cell, cell + 0.5, cell + 0.5);
-    }
-  }
-}
-
-/** The [T, T] matrix of one head from an Inspection's per-layer flat [H, T, T] array. */
-export function headMatrix(inspection, layer, head) {
-  const T = inspection.tokens.length;
-  return inspection.attention[layer].slice(head * T * T, (head + 1) * T * T);
-}
-
-/** A white -> blue colour scale from 0 to 1. */
-export function colourLegend(prefix) {
-  return h('div', { class: `${prefix}-legend`, 'aria-label': 'Colour scale: white is weight 0, dark blue is weight 1' },
-    h('span', {}, '0'), h('span', { class: `${prefix}-ramp`, style: `background: linear-gradient(to right, ${blues(0)}, ${blues(0.5)}, ${blues(1)})` }), h('span', {}, '1'),
-    h('span', { class: `${prefix}-legend-note` }, 'attention weight'));
-}
+import { blues, coalesced, corpusSnippet, h, onWidthChange, replaceKeepingFocus, setState, visible } from './ui.js';
+import { colourLegend, drawHeatmap, drawThumb, headMatrix, heatmapLayout } from './heatmap.js';
 
 export function mount(root, ctx) {
   // A textarea, not an input: an input would drop the newlines that separate lines of the corpus.
@@ -174,24 +34,19 @@ export function mount(root, ctx) {
     body,
   );
 
-  const state = { data: null, layer: 0, head: 0, query: -1, busy: false, again: false, edited: false };
+  const state = { data: null, layer: 0, head: 0, query: -1, edited: false };
 
   function defaultPrompt() {
     const block = ctx.info?.config.block_size ?? 32;
     return corpusSnippet(ctx.corpus, ctx.prompt, Math.min(block, 32));
   }
 
-  async function run() {
+  // One inspection at a time; a request made meanwhile runs once after it.
+  const run = coalesced(async () => {
     if (!ctx.info) {
       showEmpty();
       return;
     }
-    // One inspection at a time; a request made meanwhile runs once after it.
-    if (state.busy) {
-      state.again = true;
-      return;
-    }
-    state.busy = true;
     inspect.disabled = true;
     if (!state.edited) prompt.value = defaultPrompt();
     setState(root, 'busy', 'Running the prompt through your model…');
@@ -210,14 +65,9 @@ export function mount(root, ctx) {
     } catch (err) {
       setState(root, 'error', `Could not inspect the prompt: ${err.message}`);
     } finally {
-      state.busy = false;
       inspect.disabled = false;
-      if (state.again) {
-        state.again = false;
-        run();
-      }
     }
-  }
+  });
 
   function showEmpty() {
     state.data = null;
@@ -334,14 +184,11 @@ export function mount(root, ctx) {
   prompt.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) inspect.click();
   });
-  // Redraw to the new width (only when the width changed: redrawing changes the height).
-  let lastWidth = 0;
-  onResize(root, throttle(() => {
-    if (!state.data || body.hidden || root.clientWidth === lastWidth) return;
-    lastWidth = root.clientWidth;
+  onWidthChange(root, () => {
+    if (!state.data || body.hidden) return;
     renderThumbs();
     renderBig();
-  }, 200), ctx.signal);
+  }, ctx.signal);
 
   ctx.events.addEventListener('trained', () => run());
   ctx.events.addEventListener('model', (e) => {

@@ -1,7 +1,7 @@
 // Embedding layer: each token id indexes a row of a learned [vocab, n_embd] table, and each position
 // a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed here
 // from the live weights), so the reader can watch similar tokens drift together as training goes.
-import { diverging, h, onResize, replaceKeepingFocus, setState, sizeCanvas, throttle, uid, visible } from './ui.js';
+import { coalesced, diverging, fmt, h, mean, onWidthChange, replaceKeepingFocus, setState, sizeCanvas, themeColours, throttle, uid, visible } from './ui.js';
 
 const MAX_LABELS = 300; // beyond this, tokens are drawn as dots
 const NEIGHBOURS = 8;
@@ -127,11 +127,12 @@ function similarityMatrix(P, T, C) {
 }
 
 // ---------- token categories (colour), so the reader can see groups form ----------
+// Colours are the theme's (`theme`: a key of themeColours, its CSS variable in `css`) but one.
 const CATEGORIES = [
-  { name: 'vowels', colour: '#e8590c', test: (t) => /^\s*[aeiou]+$/.test(t) },
-  { name: 'other lower-case', colour: '#3b5bdb', test: (t) => /^\s*[a-z]+$/.test(t) },
-  { name: 'capitalised', colour: '#2b8a3e', test: (t) => /^\s*[A-Z]/.test(t) },
-  { name: 'space, punctuation, digits, bytes', colour: '#868e96', test: () => true },
+  { name: 'vowels', theme: 'accent2', css: 'var(--accent-2)', test: (t) => /^\s*[aeiou]+$/.test(t) },
+  { name: 'other lower-case', theme: 'accent', css: 'var(--accent)', test: (t) => /^\s*[a-z]+$/.test(t) },
+  { name: 'capitalised', theme: null, css: '#2b8a3e', test: (t) => /^\s*[A-Z]/.test(t) },
+  { name: 'space, punctuation, digits, bytes', theme: 'muted', css: 'var(--muted)', test: () => true },
 ];
 const category = (token) => CATEGORIES.findIndex((c) => c.test(token));
 // Byte tokens (partial UTF-8, shown as <e7>) and control characters are rarely seen in a corpus.
@@ -143,7 +144,7 @@ export function mount(root, ctx) {
   const step = h('p', { class: 'stats', dataset: { role: 'embedding-step' } });
   const canvas = h('canvas', { class: 'embedding-map', role: 'img', 'aria-label': 'Token embeddings projected to two dimensions with PCA' });
   const legend = h('p', { class: 'legend embedding-legend' },
-    ...CATEGORIES.map((c) => h('span', { class: 'embedding-key' }, h('span', { class: 'embedding-dot', style: `background:${c.colour}` }), c.name)));
+    ...CATEGORIES.map((c) => h('span', { class: 'embedding-key' }, h('span', { class: 'embedding-dot', style: `background:${c.css}` }), c.name)));
   const pickId = uid('embedding-token');
   const pick = h('select', { id: pickId, dataset: { role: 'embedding-token' }, 'aria-label': 'Token whose nearest neighbours to list' });
   const neighbours = h('ol', { class: 'embedding-neighbours', dataset: { role: 'neighbours' } });
@@ -177,22 +178,14 @@ export function mount(root, ctx) {
   let selected = null; // token id the reader chose
   let hover = null; // token id under the pointer
   let scale = null; // maps PCA coordinates to canvas pixels, for hit testing
-  let busy = false;
-  let again = false;
-
-  async function refresh() {
+  // One request at a time: progress events may arrive faster than an answer.
+  const refresh = coalesced(async () => {
     if (!ctx.info) {
       emb = null;
       body.hidden = true;
       setState(root, 'empty', 'Train a model (Pre-train, above) to see its token and position embeddings.');
       return;
     }
-    // One request at a time: progress events may arrive faster than an answer.
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
     try {
       if (!emb) setState(root, 'busy', 'Reading the embedding tables…');
       const e = await ctx.call('embeddings', {});
@@ -202,14 +195,8 @@ export function mount(root, ctx) {
       setState(root, 'ready');
     } catch (err) {
       setState(root, 'error', `Could not read the embeddings: ${err.message}`);
-    } finally {
-      busy = false;
     }
-    if (again) {
-      again = false;
-      refresh();
-    }
-  }
+  });
 
   function analyse(e) {
     const first = !emb || emb.vocabSize !== e.vocabSize;
@@ -261,18 +248,24 @@ export function mount(root, ctx) {
     const height = Math.round(Math.min(420, Math.max(260, width * 0.7)));
     const g = sizeCanvas(canvas, width, height);
     const pts = data.points;
-    const xs = pts.map((p) => p[0]);
-    const ys = pts.map((p) => p[1]);
+    // The extent in one pass (spreading 50,257 points into Math.min overflows some engines' argument limits).
+    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (const [x, y] of pts) {
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
     const pad = 22;
-    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const theme = themeColours(root);
     const sx = (width - 2 * pad) / Math.max(1e-9, x1 - x0);
     const sy = (height - 2 * pad) / Math.max(1e-9, y1 - y0);
     scale = { px: (x) => pad + (x - x0) * sx, py: (y) => height - pad - (y - y0) * sy };
     data.pixels = pts.map(([x, y]) => [scale.px(x), scale.py(y)]);
-    g.fillStyle = '#fff';
+    g.fillStyle = theme.card;
     g.fillRect(0, 0, width, height);
     // Axes through the mean (PCA centres the data at 0).
-    g.strokeStyle = '#eceef2';
+    g.strokeStyle = theme.grid;
     g.lineWidth = 1;
     g.beginPath();
     g.moveTo(scale.px(0), 0); g.lineTo(scale.px(0), height);
@@ -281,9 +274,11 @@ export function mount(root, ctx) {
     // Axis names in the corners, on white, so tokens drawn there stay readable around them.
     g.font = '11px system-ui, sans-serif';
     for (const [text, x, y] of [['PC 1 →', width - 48, height - 6], ['↑ PC 2', 4, 14]]) {
-      g.fillStyle = 'rgba(255,255,255,0.85)';
+      g.fillStyle = theme.card;
+      g.globalAlpha = 0.85;
       g.fillRect(x - 2, y - 11, g.measureText(text).width + 4, 14);
-      g.fillStyle = '#5b6575';
+      g.globalAlpha = 1;
+      g.fillStyle = theme.muted;
       g.fillText(text, x, y);
     }
     const labels = labelled(emb.tokens);
@@ -293,7 +288,8 @@ export function mount(root, ctx) {
     g.font = '12px ui-monospace, Menlo, monospace';
     emb.tokens.forEach((t, i) => {
       const [x, y] = data.pixels[i];
-      const colour = CATEGORIES[category(t)].colour;
+      const c = CATEGORIES[category(t)];
+      const colour = c.theme ? theme[c.theme] : c.css;
       if (labels.has(i)) {
         g.fillStyle = colour;
         g.globalAlpha = selected !== null && !near.has(i) && i !== selected ? 0.65 : 1;
@@ -309,16 +305,17 @@ export function mount(root, ctx) {
     const focus = hover ?? selected;
     if (focus !== null) {
       const [fx, fy] = data.pixels[focus];
-      g.strokeStyle = 'rgba(232, 89, 12, 0.5)';
+      g.strokeStyle = theme.accent2;
+      g.globalAlpha = 0.5;
       for (const id of near) {
         const [x, y] = data.pixels[id];
         g.beginPath(); g.moveTo(fx, fy); g.lineTo(x, y); g.stroke();
       }
-      g.strokeStyle = '#e8590c';
+      g.globalAlpha = 1;
       g.lineWidth = 2;
       g.beginPath(); g.arc(fx, fy, 11, 0, 2 * Math.PI); g.stroke();
       g.font = 'bold 13px ui-monospace, Menlo, monospace';
-      g.fillStyle = '#1c2330';
+      g.fillStyle = theme.fg;
       g.fillText(label(emb.tokens[focus]), fx, fy);
     }
   }
@@ -342,13 +339,14 @@ export function mount(root, ctx) {
     const top = 6; // room for the "0" label
     const cell = (size - 28 - top) / T;
     const g = sizeCanvas(heat, size - top, size);
-    g.fillStyle = '#fff';
+    const theme = themeColours(root);
+    g.fillStyle = theme.card;
     g.fillRect(0, 0, size, size);
     for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
       g.fillStyle = diverging(sim[i][j]);
       g.fillRect(28 + j * cell, top + i * cell, Math.ceil(cell), Math.ceil(cell));
     }
-    g.fillStyle = '#5b6575';
+    g.fillStyle = theme.muted;
     g.font = '10px system-ui, sans-serif';
     g.textAlign = 'right';
     g.textBaseline = 'middle';
@@ -362,11 +360,9 @@ export function mount(root, ctx) {
     const far = mean(sim.flatMap((r, i) => r.filter((_, j) => Math.abs(i - j) >= T / 2)));
     data.adjacentSimilarity = adjacent;
     data.farSimilarity = far;
-    heatNote.textContent = `Blue = similar (cosine up to 1), orange = opposite (down to −1). Mean similarity of adjacent positions: ${adjacent.toFixed(2)}; `
-      + `of positions at least ${Math.ceil(T / 2)} apart: ${far.toFixed(2)}.`;
+    heatNote.textContent = `Blue = similar (cosine up to 1), orange = opposite (down to −1). Mean similarity of adjacent positions: ${fmt(adjacent, 2)}; `
+      + `of positions at least ${Math.ceil(T / 2)} apart: ${fmt(far, 2)}.`;
   }
-
-  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
   function choose(id) {
     selected = id;
@@ -405,13 +401,6 @@ export function mount(root, ctx) {
   ctx.events.addEventListener('model', () => { emb = null; selected = null; refresh(); });
   ctx.events.addEventListener('progress', onProgress);
   ctx.events.addEventListener('trained', () => refresh());
-  // Redraw when the panel's width changes (not its height, which the drawing itself sets).
-  let width = 0;
-  onResize(root, throttle(() => {
-    if (root.clientWidth !== width) {
-      width = root.clientWidth;
-      draw();
-    }
-  }, 200), ctx.signal);
+  onWidthChange(root, () => draw(), ctx.signal);
   refresh();
 }

@@ -3,7 +3,7 @@
 // learning rate. Samples from the same prompt and seed, and B's validation loss, before and after
 // show what the short second phase changed. The reader's own model is never touched.
 import { LossChart, smooth } from '../lib/chart.js';
-import { announcer, h, setState, visible } from './ui.js';
+import { announcer, fmt, h, setState, visible, wholeNumber } from './ui.js';
 
 const SESSION = 'finetune';
 const SEED = 42; // one seed for both samples, so only the weights differ
@@ -14,7 +14,6 @@ const NAMES = { ' ': 'space', '\n': 'newline', '\t': 'tab' };
 
 /** A character as a reader can see it: "·" (space), ":" … */
 const charLabel = (c) => (NAMES[c] ? `${visible(c)} (${NAMES[c]})` : c);
-const fmt = (v, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 
 /** A sample box: the prompt (dimmed), then what the model wrote, or why it could not write. */
 function sampleBox(prompt, sample) {
@@ -152,9 +151,11 @@ export function mount(root, ctx) {
 
   async function fineTune() {
     if (!ctx.info?.step) return idle();
-    const n = Number(steps.value);
-    if (!(Number.isInteger(n) && n >= 10 && n <= 5000)) {
-      note.textContent = `Fine-tuning steps must be a whole number from 10 to 5000, not "${steps.value}".`;
+    let n;
+    try {
+      n = wholeNumber(steps.value, { what: 'Fine-tuning steps', min: 10, max: 5000 });
+    } catch (err) {
+      note.textContent = err.message;
       return;
     }
     const lr = Number(rate.value);

@@ -1,22 +1,11 @@
 // Autoregressive generation: the model writes one token at a time, each drawn from a probability
 // distribution over the vocabulary. The bars show that distribution for the next token; clicking a
 // bar forces that token and the model continues from it.
-import { announcer, h, replaceKeepingFocus, setState, uid, visible } from './ui.js';
+import { announcer, h, replaceKeepingFocus, setState, uid, visible, wholeNumber } from './ui.js';
 
 const CANDIDATES = 8;
 const MAX_TOKENS = 2000;
 const MAX_TOP_K = 65536;
-
-/** The value of number input `input` if it is a whole number from `min` to `max`; otherwise an
- *  Error for the reader that names the field and the range (what the input's min/max promise). */
-function wholeNumber(input, name, min, max, note = '') {
-  const raw = input.value.trim();
-  const n = Number(raw);
-  if (raw === '' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new Error(`${name} must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}${note}, not "${input.value}".`);
-  }
-  return n;
-}
 
 export function mount(root, ctx) {
   const promptId = uid('prompt');
@@ -68,12 +57,12 @@ export function mount(root, ctx) {
 
   /** The sampling settings, checked: an Error names the field and its valid range. */
   function sampling() {
-    const k = wholeNumber(topK, 'Top-k', 0, MAX_TOP_K, ' (0 turns it off)');
+    const k = wholeNumber(topK.value, { what: 'Top-k', min: 0, max: MAX_TOP_K, note: ' (0 turns it off)' });
     return {
       temperature: Number(temperature.value),
       topK: k > 0 ? k : undefined,
       topP: Number(topP.value) < 1 ? Number(topP.value) : undefined,
-      seed: wholeNumber(seed, 'Seed', 0, Number.MAX_SAFE_INTEGER),
+      seed: wholeNumber(seed.value, { what: 'Seed', min: 0, max: Number.MAX_SAFE_INTEGER }),
       candidates: CANDIDATES,
     };
   }
@@ -148,7 +137,7 @@ export function mount(root, ctx) {
     }
   }
 
-  const validTokens = () => wholeNumber(maxTokens, 'Tokens', 1, MAX_TOKENS);
+  const validTokens = () => wholeNumber(maxTokens.value, { what: 'Tokens', min: 1, max: MAX_TOKENS });
 
   async function start(count) {
     try {

@@ -2,8 +2,8 @@
 // (b) a proof by experiment that a later token cannot change an earlier prediction, and (c) an
 // ablation that trains the same model without the mask, which learns to "cheat".
 import { LossChart, smooth } from '../lib/chart.js';
-import { h, onResize, replaceKeepingFocus, setState, throttle, uid, visible } from './ui.js';
-import { colourLegend, corpusSnippet, drawHeatmap, headMatrix, heatmapLayout } from './attention.js';
+import { coalesced, corpusSnippet, h, onWidthChange, replaceKeepingFocus, setState, throttle, uid, visible, wholeNumber } from './ui.js';
+import { colourLegend, drawHeatmap, headMatrix, heatmapLayout } from './heatmap.js';
 import { trainInto } from './runs.js';
 
 const SESSIONS = { causal: 'mask:causal', nomask: 'mask:nomask' };
@@ -96,7 +96,7 @@ export function mount(root, ctx) {
   const chart = new LossChart(chartCanvas, { signal: ctx.signal, summary: chartSummary });
 
   // ---------- (a) and (b): the mask and the proof ----------
-  const proof = { busy: false, again: false, data: null, tokenized: null, position: -1, result: null, error: null, edited: false, vocab: null };
+  const proof = { busy: false, comparing: null, data: null, tokenized: null, position: -1, result: null, error: null, edited: false, vocab: null };
   const abl = { running: false, done: false, error: null, phase: '', stopped: false, points: { causal: [], nomask: [] }, out: null };
 
   function defaultPrompt() {
@@ -119,12 +119,10 @@ export function mount(root, ctx) {
   }
 
   /** Inspect the prompt (for the grid) and run the proof at the chosen position. */
-  async function inspectAndProve() {
+  // One at a time; a request made meanwhile runs once after it.
+  const inspectAndProve = coalesced(async () => {
+    await proof.comparing; // a comparison the reader asked for finishes first
     if (!ctx.info) return showEmpty();
-    if (proof.busy) {
-      proof.again = true;
-      return;
-    }
     proof.busy = true;
     proof.error = null;
     updateState('Running the prompt through your model…');
@@ -150,12 +148,8 @@ export function mount(root, ctx) {
     } finally {
       proof.busy = false;
       updateState();
-      if (proof.again) {
-        proof.again = false;
-        inspectAndProve();
-      }
     }
-  }
+  });
 
   function fillSelects() {
     const d = proof.data;
@@ -297,9 +291,11 @@ export function mount(root, ctx) {
   }
 
   async function runAblation() {
-    const n = Number(steps.value);
-    if (!(Number.isInteger(n) && n >= 10 && n <= 5000)) {
-      setPhase('error', `Steps must be a whole number from 10 to 5000, not “${steps.value}”.`);
+    let n;
+    try {
+      n = wholeNumber(steps.value, { what: 'Steps', min: 10, max: 5000 });
+    } catch (err) {
+      setPhase('error', err.message);
       return;
     }
     Object.assign(abl, { running: true, done: false, error: null, stopped: false, points: { causal: [], nomask: [] }, out: null });
@@ -435,29 +431,25 @@ export function mount(root, ctx) {
     proof.edited = prompt.value !== '' && prompt.value !== defaultPrompt();
     inspectAndProve();
   });
-  change.addEventListener('click', async () => {
+  change.addEventListener('click', () => {
     if (!proof.data || proof.busy) return;
     proof.busy = true;
     proof.error = null;
     updateState('Comparing the predictions…');
-    try {
-      await compare();
-    } catch (err) {
+    proof.comparing = compare().catch((err) => {
       proof.error = `Could not compare: ${err.message}`;
-    } finally {
+    }).finally(() => {
       proof.busy = false;
+      proof.comparing = null;
       updateState();
-    }
+    });
   });
   replacement.addEventListener('keydown', (e) => e.key === 'Enter' && change.click());
   trainBoth.addEventListener('click', runAblation);
   stop.addEventListener('click', onStop);
-  let lastWidth = 0;
-  onResize(root, throttle(() => {
-    if (!proof.data || live.hidden || root.clientWidth === lastWidth) return;
-    lastWidth = root.clientWidth;
-    drawGrid();
-  }, 200), ctx.signal);
+  onWidthChange(root, () => {
+    if (proof.data && !live.hidden) drawGrid();
+  }, ctx.signal);
 
   ctx.events.addEventListener('progress', refreshButtons);
   ctx.events.addEventListener('trained', () => {

@@ -3,7 +3,7 @@
 // input; (b) four small models trained side by side (the GPT-2 baseline, no residual connections,
 // no LayerNorm, GPT-1's post-LN) show why both parts are there.
 import { LossChart, smooth } from '../lib/chart.js';
-import { announcer, h, lineSwatch, onResize, setState, sizeCanvas, throttle } from './ui.js';
+import { announcer, coalesced, fmt, h, lineSwatch, mean, onWidthChange, setState, sizeCanvas, throttle, wholeNumber } from './ui.js';
 import { trainInto } from './runs.js';
 
 /** The ablation runs, in the order they train and are listed. `model` overrides the page's. */
@@ -23,8 +23,6 @@ const SEED = 1337; // the same batches and initial weights for all four runs
 const FINAL_WINDOW = 20; // "final loss" = mean of the last this many training losses
 const SAMPLE_CHARS = 400; // the traced text: the start of the corpus (the last blockSize tokens are used)
 
-const fmt = (v, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** "block 0 after attention" -> "block 0 + attention": the stream after that sub-layer added to it. */
 function residualLabel(name) {
@@ -150,18 +148,17 @@ export function mount(root, ctx) {
   const data = { step: null, nLayer: null, text: '', residual: [], layerNorms: [], ablation: null, error: null };
   root.panelData = data;
   let running = null; // {session, stopped} of the ablation in progress
-  let inspecting = false;
-  let again = false; // a model change arrived while inspecting: inspect once more afterwards
 
   function refreshState(message) {
     if (data.error) return setState(root, 'error', data.error);
-    if (running || inspecting) return setState(root, 'busy', message ?? (running ? 'Training the ablation models…' : 'Tracing a forward pass…'));
+    if (running || inspect.busy) return setState(root, 'busy', message ?? (running ? 'Training the ablation models…' : 'Tracing a forward pass…'));
     if (data.residual.length || data.ablation?.done) return setState(root, 'ready', message);
     setState(root, 'empty', 'Train a model (Pre-train, above) to see its residual stream and LayerNorms, or train the four ablation models below.');
   }
 
   // ---- (a) ----
-  async function inspect() {
+  // One trace at a time; a model change meanwhile traces once more afterwards.
+  const inspect = coalesced(async () => {
     if (!ctx.info) {
       data.residual = [];
       data.layerNorms = [];
@@ -170,11 +167,6 @@ export function mount(root, ctx) {
       refreshState();
       return;
     }
-    if (inspecting) {
-      again = true;
-      return;
-    }
-    inspecting = true;
     refreshState();
     try {
       // The corpus the model was built from, so every character is in its vocabulary.
@@ -186,13 +178,7 @@ export function mount(root, ctx) {
     } catch (err) {
       data.error = `Could not trace the model: ${err.message}`;
     }
-    inspecting = false;
-    refreshState();
-    if (again) {
-      again = false;
-      inspect();
-    }
-  }
+  }, { idle: () => refreshState() });
 
   function render() {
     traced.hidden = false;
@@ -268,9 +254,11 @@ export function mount(root, ctx) {
   }
 
   async function runAblation() {
-    const n = Number(steps.value);
-    if (!(Number.isInteger(n) && n >= 20 && n <= 5000)) {
-      runNote.textContent = `Steps must be a whole number from 20 to 5000, not "${steps.value}".`;
+    let n;
+    try {
+      n = wholeNumber(steps.value, { what: 'Steps', min: 20, max: 5000 });
+    } catch (err) {
+      runNote.textContent = err.message;
       return;
     }
     const nLayer = Number(layers.value);
@@ -297,9 +285,9 @@ export function mount(root, ctx) {
       announce(runNote.textContent, true);
       data.ablation.done = true;
     } catch (err) {
-      runNote.textContent = `The ablation failed: ${err.message}`;
-      announce(runNote.textContent, true);
-      ctx.showError(`Ablation run: ${err.message}`);
+      // Said once, as the panel's error (an alert under its heading).
+      runNote.textContent = '';
+      ctx.showError(`The ablation failed: ${err.message}`);
       if (running.session) ctx.call('drop', { session: running.session }).catch(() => {});
       data.ablation.done = true;
     }
@@ -320,12 +308,8 @@ export function mount(root, ctx) {
 
   ctx.events.addEventListener('trained', inspect);
   ctx.events.addEventListener('model', inspect);
-  // Redraw the bars when the panel's width changes (not its height, which the drawing itself sets).
-  let lastWidth = 0;
-  onResize(root, throttle(() => {
-    if (root.clientWidth === lastWidth) return;
-    lastWidth = root.clientWidth;
+  onWidthChange(root, () => {
     if (data.residual.length && !traced.hidden) drawResidual(canvas, data.residual);
-  }, 200), ctx.signal);
+  }, ctx.signal);
   inspect();
 }

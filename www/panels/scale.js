@@ -1,7 +1,7 @@
 // GPT-1 → GPT-2 → GPT-3: the same blocks, scaled up. Parameter counts of the published shapes are
 // computed by the very config code that sized the reader's model (the worker's `referenceModels`),
 // and all are placed on one logarithmic axis with the reader's model.
-import { h, onResize, setState, shortNumber } from './ui.js';
+import { h, onWidthChange, setState, shortNumber } from './ui.js';
 
 const MIN_EXP = 3; // the axis runs from 10^3 ...
 const MAX_EXP = 12; // ... to 10^12 parameters
@@ -86,8 +86,6 @@ export function mount(root, ctx) {
     setState(root, 'ready');
   }
 
-  const info = () => ctx.info;
-
   /** One row per model on a shared log axis: names on the left, so labels can never overlap. */
   function chart(rows, w) {
     const narrow = w < 520;
@@ -161,8 +159,8 @@ export function mount(root, ctx) {
 
   ctx.events.addEventListener('model', render);
   ctx.events.addEventListener('trained', render);
-  onResize(chartBox, () => {
-    if (references && chartBox.clientWidth && chartBox.clientWidth !== width) render();
+  onWidthChange(chartBox, (w) => {
+    if (references && w && w !== width) render();
   }, ctx.signal);
   load();
 }

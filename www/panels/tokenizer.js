@@ -1,7 +1,7 @@
 // Tokenizer: any text -> the tokens a GPT actually sees. Two tokenizers trained on the chosen
 // corpus are compared: character-level (one token per character it has seen) and byte-level BPE
 // (UTF-8 bytes merged into frequent pieces, up to a vocabulary budget). No model is needed.
-import { h, setState, uid, visible } from './ui.js';
+import { h, setState, uid, visible, wholeNumber } from './ui.js';
 
 const MIN_VOCAB = 257; // the 256 bytes plus at least one merge
 const MAX_VOCAB = 4096;
@@ -126,10 +126,14 @@ export function mount(root, ctx) {
       setState(root, 'empty', 'Choose or paste a corpus under Data, above: both tokenizers are learned from it.');
       return;
     }
-    const size = Number(vocab.value);
-    if (k === 'bpe' && !(Number.isInteger(size) && size >= MIN_VOCAB && size <= MAX_VOCAB)) {
-      showProblem(`The BPE vocabulary must be a whole number from ${MIN_VOCAB} (the 256 bytes plus one merge) to ${MAX_VOCAB}, not "${vocab.value}".`);
-      return;
+    let size = Number(vocab.value);
+    if (k === 'bpe') {
+      try {
+        size = wholeNumber(vocab.value, { what: 'The BPE vocabulary', min: MIN_VOCAB, max: MAX_VOCAB, note: ` (${MIN_VOCAB}: the 256 bytes plus one merge)` });
+      } catch (err) {
+        showProblem(err.message);
+        return;
+      }
     }
     const input = text.value;
     const id = ++serial;

@@ -43,6 +43,17 @@ export function sizeCanvas(canvas, width, height) {
   return g;
 }
 
+/** The theme's colours as `element` resolves them: the --gpt-* custom properties, through
+ *  playground.css's short names (a canvas cannot use CSS variables itself). */
+export function themeColours(element) {
+  const css = getComputedStyle(element);
+  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    accent: v('--accent', '#3b5bdb'), accent2: v('--accent-2', '#e8590c'), fg: v('--fg', '#1c2330'), muted: v('--muted', '#5b6575'),
+    grid: v('--grid', '#eceef2'), card: v('--card', '#fff'), border: v('--border', '#dde1e7'),
+  };
+}
+
 /** Sequential colour for v in [0, 1]: white -> the accent blue. */
 export function blues(v) {
   const t = Math.max(0, Math.min(1, v));
@@ -101,6 +112,69 @@ export function throttle(fn, ms) {
   };
 }
 
+/** Calls `fn(width)` when `element`'s width changes (at most every `ms`), not its height: a
+ *  panel that redraws to its width changes its own height, which must not redraw it again. */
+export function onWidthChange(element, fn, signal, ms = 200) {
+  let width = 0;
+  return onResize(element, throttle(() => {
+    if (element.clientWidth === width) return;
+    width = element.clientWidth;
+    fn(width);
+  }, ms), signal);
+}
+
+/**
+ * One run of `job` at a time: a request made while it runs (a progress event, a click) makes it
+ * run once more afterwards, so the latest state is always drawn and requests never pile up.
+ * `idle()` is called when the last run ends. Returns `request()` (resolves when the run it
+ * started or joined ends); `request.busy` is true from the start of a run to the end of the last.
+ */
+export function coalesced(job, { idle } = {}) {
+  let busy = false;
+  let again = false;
+  let running = null;
+  const request = () => {
+    if (busy) {
+      again = true;
+      return running;
+    }
+    busy = true;
+    running = (async () => {
+      try {
+        await job();
+      } finally {
+        if (again) {
+          again = false;
+          busy = false;
+          request();
+        } else {
+          busy = false;
+          running = null;
+          idle?.();
+        }
+      }
+    })();
+    return running;
+  };
+  Object.defineProperty(request, 'busy', { get: () => busy });
+  return request;
+}
+
+/** A whole number from `min` to `max` read from text `raw` (an input's value), or an Error for the
+ *  reader that names `what` and the range (and `note` after it). */
+export function wholeNumber(raw, { min, max, what, note = '' }) {
+  const n = Number(String(raw).trim() === '' ? NaN : raw);
+  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
+    throw new Error(`${what} must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}${note}, not "${raw}".`);
+  }
+  return n;
+}
+
+/** A figure for display: `digits` decimals, or a dash for none (NaN, infinite). */
+export const fmt = (v, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+/** The mean of `xs`; NaN for none (shown as a dash by `fmt`). */
+export const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
 const FOCUSABLE = 'button, a[href], input, select, textarea, [tabindex]';
 
 /** Replaces `container`'s children and, if one of them had keyboard focus, focuses the new child
@@ -157,4 +231,14 @@ export function lineSwatch(color, dash = []) {
   for (const [k, v] of Object.entries({ x1: 1, y1: 4, x2: 25, y2: 4, stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': dash.join(' ') || 'none' })) line.setAttribute(k, String(v));
   svg.append(line);
   return svg;
+}
+
+/** A piece of the corpus to inspect: where `prompt` starts a line (or anywhere), `length`
+ *  characters from there; the prompt plus the corpus's second line when it does not occur. */
+export function corpusSnippet(corpus, prompt, length) {
+  const text = corpus ?? '';
+  let at = text.indexOf(`\n${prompt}`);
+  at = at >= 0 ? at + 1 : text.indexOf(prompt);
+  const snippet = at >= 0 && prompt ? text.slice(at, at + length) : `${prompt}${(text.split('\n')[1] ?? '').slice(0, 24)}`;
+  return snippet.slice(0, length) || prompt;
 }
