@@ -1,5 +1,7 @@
 // Promise wrapper around the worker's message schema (../PROTOCOL.md). One ModelWorker is one
-// Web Worker holding one WebAssembly instance; a Playground owns exactly one at a time.
+// Web Worker holding one WebAssembly instance. A Playground has one for the reader's model (the
+// primary), and, when needed, one per data-parallel replica (parallel.js) and one for the panels'
+// own models (mount.js).
 
 let live = 0;
 /** How many model workers are running in this page (tests check that panels share one). */

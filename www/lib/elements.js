@@ -2,8 +2,8 @@
 //   <gpt-playground id="gpt" corpus="moby" steps="600"></gpt-playground>  the reader's model, with
 //       the data / model / train cards (each optional) or a compact training bar;
 //   <gpt-panel name="attention" playground="gpt"></gpt-panel>  one panel of that model, anywhere.
-// Panels scattered through an article share one model and one worker; two playgrounds on one page
-// are independent. Everything renders in shadow roots, so the host's CSS and ours never meet; the
+// Panels scattered through an article share one model (and its workers); two playgrounds on one
+// page are independent. Everything renders in shadow roots, so the host's CSS and ours never meet; the
 // --gpt-* custom properties theme it. Importing this module defines the two elements and nothing else.
 import { Playground } from './playground.js';
 import { errorBox } from './alerts.js';

@@ -132,6 +132,8 @@ function panelContext(host, name, root, signal, id, sessions, hide) {
     get corpusKey() { return pg.settings.corpus; },
     get prompt() { return pg.prompt; },
     get training() { return pg.training; },
+    get pretrained() { return pg.pretrained; },
+    get origin() { return pg.origin; },
     settings: () => host.settings(),
     sessionOptions: (/** @type {object} */ extra) => pg.sessionOptions(extra),
     ensureModel: () => pg.ensureModel(),

@@ -10,6 +10,7 @@ import { checkSampling, generateLoop, trainLoop } from './worker/loops.js';
 import { joinRing, ringStep } from './worker/ring.js';
 import { gpt2, gpt2Fetch, requestCorpus, textTokenizer, tokenizeWith, tokenizersKept } from './worker/tokenizers.js';
 import { debug } from './worker/gpu.js';
+import { embeddingMap, neighbours } from './worker/embeddings.js';
 
 const handlers = {
   init: async (_, m) => {
@@ -104,6 +105,8 @@ const handlers = {
   tokenize: (_, m) => on(m, (s) => s.tokenize(m.text ?? '')),
   inspect: (_, m) => on(m, (s) => s.inspect(m.text ?? '')),
   embeddings: (_, m) => on(m, (s) => s.embeddings()),
+  embeddingMap: (_, m) => embeddingMap(m),
+  neighbours: (_, m) => neighbours(m),
   tokenizer: async (_, m) => {
     // GPT-2's is read (not trained) and needs no corpus; fetched before taking the worker.
     const files = m.kind === 'gpt2' ? await gpt2Fetch() : null;
@@ -160,7 +163,7 @@ onmessage = async (event) => {
   }
   try {
     const value = await handler(msg.id, msg);
-    const transfer = value?.bytes ? [value.bytes.buffer] : value?.gradients ? [value.gradients.buffer]
+    const transfer = value?.bytes ? [value.bytes.buffer] : value?.gradients ? [value.gradients.buffer] : value?.points ? [value.points.buffer]
       : value?.files ? value.files.map((f) => f.bytes.buffer) : [];
     send({ id: msg.id, type: 'result', value }, transfer);
   } catch (err) {

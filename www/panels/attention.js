@@ -61,7 +61,7 @@ export function mount(root, ctx) {
       if (state.query < 0 || state.query >= T) state.query = T - 1;
       body.hidden = false;
       render();
-      setState(root, 'ready', !ctx.playground.pretrained ? 'This model is untrained (step 0): expect nearly uniform attention. Train it and inspect again.' : '');
+      setState(root, 'ready', !ctx.pretrained ? 'This model is untrained (step 0): expect nearly uniform attention. Train it and inspect again.' : '');
     } catch (err) {
       setState(root, 'error', `Could not inspect the prompt: ${err.message}`);
     } finally {

@@ -1,130 +1,13 @@
 // Embedding layer: each token id indexes a row of a learned [vocab, n_embd] table, and each position
-// a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed here
-// from the live weights), so the reader can watch similar tokens drift together as training goes.
+// a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed in
+// the model worker from the live weights: lib/embedding-map.js), so the reader can watch similar
+// tokens drift together as training goes; the page only draws, even for GPT-2's 50,257 tokens.
 import { coalesced, diverging, fmt, h, mean, onWidthChange, replaceKeepingFocus, setState, sizeCanvas, themeColours, throttle, uid, visible } from './ui.js';
 
 const MAX_LABELS = 300; // beyond this, tokens are drawn as dots
+const MAX_OPTIONS = 4096; // tokens listed in the picker up front (GPT-2 has 50,257; others are added when chosen)
 const NEIGHBOURS = 8;
 const POWER_ITERATIONS = 500;
-
-// ---------- linear algebra (plain arrays; C is at most a few hundred) ----------
-
-/** Covariance [C×C] of the rows of X [n×C] (flat), after subtracting the column means. */
-function covariance(X, n, C) {
-  const mean = new Float64Array(C);
-  for (let i = 0; i < n; i++) for (let j = 0; j < C; j++) mean[j] += X[i * C + j] / n;
-  const centred = new Float64Array(n * C);
-  for (let i = 0; i < n; i++) for (let j = 0; j < C; j++) centred[i * C + j] = X[i * C + j] - mean[j];
-  const cov = new Float64Array(C * C);
-  for (let i = 0; i < n; i++) {
-    const row = i * C;
-    for (let a = 0; a < C; a++) {
-      const xa = centred[row + a];
-      if (xa === 0) continue;
-      for (let b = a; b < C; b++) cov[a * C + b] += xa * centred[row + b];
-    }
-  }
-  for (let a = 0; a < C; a++) for (let b = a; b < C; b++) {
-    cov[a * C + b] /= Math.max(1, n - 1);
-    cov[b * C + a] = cov[a * C + b];
-  }
-  return { centred, cov };
-}
-
-/** a·b. A loop, not `reduce`: a reduce callback boxed every partial sum (a heap number each),
- *  which made this the page's largest source of garbage (about 4 MB per trained tiny model). */
-function dot(a, b) {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-const norm = (a) => Math.sqrt(dot(a, a));
-
-/** Top eigenvector of the symmetric matrix M [C×C] by power iteration, kept orthogonal to `against`.
- *  The start vector is fixed (not random), so the same weights always give the same picture. */
-function topEigenvector(M, C, against = []) {
-  let v = Float64Array.from({ length: C }, (_, j) => 1 + 0.5 * Math.sin(j + 1));
-  // Two buffers, swapped each iteration: no allocation per step (up to 500 of them per redraw).
-  let w = new Float64Array(C);
-  for (let it = 0; it < POWER_ITERATIONS; it++) {
-    for (let a = 0; a < C; a++) {
-      let s = 0;
-      for (let b = 0; b < C; b++) s += M[a * C + b] * v[b];
-      w[a] = s;
-    }
-    for (const u of against) {
-      const d = dot(w, u);
-      for (let j = 0; j < C; j++) w[j] -= d * u[j];
-    }
-    const len = norm(w);
-    if (len === 0) break;
-    let change = 0;
-    for (let j = 0; j < C; j++) {
-      w[j] /= len;
-      change += (w[j] - v[j]) ** 2;
-    }
-    [v, w] = [w, v];
-    if (change < 1e-14) break;
-  }
-  v = Array.from(v);
-  // An eigenvector's sign is arbitrary: make its largest loading positive so the plot does not flip.
-  let big = 0;
-  for (let j = 1; j < C; j++) if (Math.abs(v[j]) > Math.abs(v[big])) big = j;
-  if (v[big] < 0) v = v.map((x) => -x);
-  let lambda = 0;
-  for (let a = 0; a < C; a++) {
-    let s = 0;
-    for (let b = 0; b < C; b++) s += M[a * C + b] * v[b];
-    lambda += v[a] * s;
-  }
-  return { vector: v, lambda };
-}
-
-/** The first two principal components of the rows of X [n×C], and each row projected onto them. */
-export function pca2(X, n, C) {
-  const { centred, cov } = covariance(X, n, C);
-  let first = topEigenvector(cov, C);
-  // Deflation: remove the first component's variance, then find the top one of what is left.
-  const deflated = cov.slice();
-  for (let a = 0; a < C; a++) for (let b = 0; b < C; b++) deflated[a * C + b] -= first.lambda * first.vector[a] * first.vector[b];
-  let second = topEigenvector(deflated, C, [first.vector]);
-  // Should power iteration stop short, keep the components in order of the variance they explain.
-  if (second.lambda > first.lambda) [first, second] = [second, first];
-  let trace = 0;
-  for (let a = 0; a < C; a++) trace += cov[a * C + a];
-  const points = [];
-  for (let i = 0; i < n; i++) {
-    const row = Array.from(centred.subarray(i * C, (i + 1) * C));
-    points.push([dot(row, first.vector), dot(row, second.vector)]);
-  }
-  return {
-    points,
-    components: [first.vector, second.vector],
-    explained: [first.lambda / trace, second.lambda / trace],
-    orthogonality: dot(first.vector, second.vector),
-  };
-}
-
-/** Row `i` of the flat [n×C] array. */
-const row = (X, i, C) => X.slice(i * C, (i + 1) * C);
-function cosine(a, b) {
-  const d = norm(a) * norm(b);
-  return d === 0 ? 0 : dot(a, b) / d;
-}
-
-/** The `k` rows most similar to row `i` by cosine similarity, most similar first. */
-function nearest(X, n, C, i, k) {
-  const target = row(X, i, C);
-  const scored = [];
-  for (let j = 0; j < n; j++) if (j !== i) scored.push({ id: j, cosine: cosine(target, row(X, j, C)) });
-  return scored.sort((a, b) => b.cosine - a.cosine).slice(0, k);
-}
-
-/** Cosine similarity of every pair of rows of P [T×C]: a [T][T] array. */
-function similarityMatrix(P, T, C) {
-  const rows = Array.from({ length: T }, (_, i) => row(P, i, C));
-  return rows.map((a) => rows.map((b) => cosine(a, b)));
-}
 
 // ---------- token categories (colour), so the reader can see groups form ----------
 // Colours are the theme's (`theme`: a key of themeColours, its CSS variable in `css`) but one.
@@ -188,10 +71,11 @@ export function mount(root, ctx) {
     }
     try {
       if (!emb) setState(root, 'busy', 'Reading the embedding tables…');
-      const e = await ctx.call('embeddings', {});
+      const e = await ctx.call('embeddingMap', {});
       analyse(e);
       body.hidden = false;
       draw();
+      await showNeighbours();
       setState(root, 'ready');
     } catch (err) {
       setState(root, 'error', `Could not read the embeddings: ${err.message}`);
@@ -202,15 +86,14 @@ export function mount(root, ctx) {
     const first = !emb || emb.vocabSize !== e.vocabSize;
     emb = e;
     const { vocabSize: V, nEmbd: C, blockSize: T } = e;
-    const pca = pca2(e.tokenEmbedding, V, C);
+    const points = Array.from({ length: V }, (_, i) => [e.points[2 * i], e.points[2 * i + 1]]);
     Object.assign(data, {
-      step: e.step, vocabSize: V, nEmbd: C, blockSize: T, tokens: e.tokens, points: pca.points,
-      explained: pca.explained, orthogonality: pca.orthogonality,
-      positionSimilarity: similarityMatrix(e.positionEmbedding, T, C),
+      step: e.step, vocabSize: V, nEmbd: C, blockSize: T, tokens: e.tokens, points,
+      explained: e.explained, orthogonality: e.orthogonality, sampled: e.sampled, positionSimilarity: e.positionSimilarity,
     });
     if (first) fillPicker(e.tokens);
     if (selected === null || selected >= V) selected = defaultToken(e.tokens);
-    pick.value = String(selected);
+    showInPicker(selected);
   }
 
   /** A letter the reader will recognise (a vowel if there is one). */
@@ -222,25 +105,33 @@ export function mount(root, ctx) {
     return Math.max(0, tokens.findIndex((t) => !isByte(t)));
   }
 
+  const option = (t, i) => h('option', { value: String(i) }, `${label(t)}  (id ${i})`);
   function fillPicker(tokens) {
-    pick.replaceChildren(...tokens.map((t, i) => h('option', { value: String(i) }, `${label(t)}  (id ${i})`)));
+    // A huge vocabulary lists its readable tokens first, up to MAX_OPTIONS; a token chosen on the
+    // map that is not listed is added then.
+    const ids = tokens.length <= MAX_OPTIONS ? tokens.map((_, i) => i) : [...labelled(tokens, MAX_OPTIONS)].sort((a, b) => a - b);
+    pick.replaceChildren(...ids.map((i) => option(tokens[i], i)));
+  }
+  function showInPicker(id) {
+    if (!pick.querySelector(`option[value="${id}"]`)) pick.append(option(emb.tokens[id], id));
+    pick.value = String(id);
   }
 
   function draw() {
     if (!emb) return;
-    drawNeighbours();
     drawMap();
     drawHeat();
     const [a, b] = data.explained;
-    step.textContent = `Embeddings at training step ${emb.step} · ${emb.vocabSize} tokens × ${emb.nEmbd} numbers each`;
+    step.textContent = `Embeddings at training step ${emb.step} · ${emb.vocabSize.toLocaleString('en')} tokens × ${emb.nEmbd} numbers each`
+      + (emb.sampled ? ` · PCA directions from ${emb.sampled.toLocaleString('en')} evenly spaced tokens, every token projected` : '');
     variance.textContent = `The horizontal axis (first principal component) keeps ${(a * 100).toFixed(1)}% of the spread of the vectors, `
       + `the vertical ${(b * 100).toFixed(1)}%; the rest is in the other ${emb.nEmbd - 2} directions the map cannot show.`;
   }
 
-  /** Which tokens get a text label: readable ones first (byte tokens are rarely used), at most MAX_LABELS. */
-  function labelled(tokens) {
+  /** Which tokens get a text label: readable ones first (byte tokens are rarely used), at most `most`. */
+  function labelled(tokens, most = MAX_LABELS) {
     const order = tokens.map((t, i) => i).sort((i, j) => isByte(tokens[i]) - isByte(tokens[j]) || i - j);
-    return new Set(order.slice(0, MAX_LABELS));
+    return new Set(order.slice(0, most));
   }
 
   function drawMap() {
@@ -320,17 +211,27 @@ export function mount(root, ctx) {
     }
   }
 
-  function drawNeighbours() {
+  // The neighbours of the token in focus, from the worker (one request at a time; the latest wins).
+  const showNeighbours = coalesced(async () => {
     const id = hover ?? selected;
-    const C = emb.nEmbd;
-    const list = nearest(emb.tokenEmbedding, emb.vocabSize, C, id, NEIGHBOURS).map((n) => ({ ...n, token: emb.tokens[n.id] }));
+    if (!emb || id === null) return;
+    let answer;
+    try {
+      answer = await ctx.call('neighbours', { token: id, k: NEIGHBOURS });
+    } catch (err) {
+      if (emb) setState(root, 'error', `Could not find the neighbours: ${err.message}`);
+      return;
+    }
+    if (!emb || (hover ?? selected) !== id) return; // the focus moved on: its own request follows
+    const list = answer.neighbours.map((n) => ({ ...n, token: emb.tokens[n.id] }));
     data.selected = { id, token: emb.tokens[id], neighbours: list };
+    drawMap();
     replaceKeepingFocus(neighbours, ...list.map((n) => h('li', {},
       h('button', { type: 'button', class: 'embedding-neighbour', onclick: () => choose(n.id), title: `Show the neighbours of "${label(n.token)}"` },
         h('span', { class: 'embedding-token' }, label(n.token)),
         h('span', { class: 'embedding-bar' }, h('span', { style: `width:${Math.max(0, n.cosine) * 100}%` })),
         h('span', { class: 'embedding-cos' }, n.cosine.toFixed(3))))));
-  }
+  });
 
   function drawHeat() {
     const T = emb.blockSize;
@@ -367,8 +268,9 @@ export function mount(root, ctx) {
   function choose(id) {
     selected = id;
     hover = null;
-    pick.value = String(id);
+    showInPicker(id);
     draw();
+    showNeighbours();
   }
 
   /** The token drawn nearest to a pointer position (within 14 px), or null. */
@@ -390,10 +292,13 @@ export function mount(root, ctx) {
     const id = hit(e);
     if (id !== hover) {
       hover = id;
-      if (emb) { drawNeighbours(); drawMap(); }
+      if (emb) { drawMap(); showNeighbours(); }
     }
   });
-  canvas.addEventListener('mouseleave', () => { hover = null; if (emb) draw(); });
+  canvas.addEventListener('mouseleave', () => {
+    hover = null;
+    if (emb) { draw(); showNeighbours(); }
+  });
   canvas.addEventListener('click', (e) => { const id = hit(e); if (id !== null) choose(id); });
   pick.addEventListener('change', () => choose(Number(pick.value)));
 

@@ -73,7 +73,7 @@ export function mount(root, ctx) {
   function idle() {
     if (running || data) return;
     if (!ctx.info) return setState(root, 'empty', 'Pre-train a model first (above); Moby Dick works best. Then fine-tune a copy of it here.');
-    if (!ctx.playground.pretrained) return setState(root, 'empty', 'Your model is untrained: pre-train it first (above), then fine-tune a copy of it here.');
+    if (!ctx.pretrained) return setState(root, 'empty', 'Your model is untrained: pre-train it first (above), then fine-tune a copy of it here.');
     // A pre-trained model is there: the panel is ready for the reader to fine-tune a copy.
     setState(root, 'ready', `Press Fine-tune to copy your model (step ${ctx.info.step}) and train the copy on corpus B.`);
   }

@@ -64,7 +64,7 @@ export function mount(root, ctx) {
   }
 
   /** What the reader's model is called: its preset, or "imported" for a Hugging Face GPT-2. */
-  const kind = () => (ctx.playground?.origin?.huggingFace ? 'imported' : ctx.info.preset);
+  const kind = () => (ctx.origin?.huggingFace ? 'imported' : ctx.info.preset);
   /** The reader's model as a row like the references, or null before one exists. */
   function yours() {
     const info = ctx.info;

@@ -37,7 +37,7 @@ export async function replace(m, make) {
 // panels' inspections) go to the copy while it exists; anything that changes the model drops it.
 export const copies = new Set(); // names of sessions whose reads go to their copy
 export const copyName = (name) => `${name}@cpu`;
-export const READS = new Set(['generate', 'sampling', 'inspect', 'embeddings', 'tokenize']);
+export const READS = new Set(['generate', 'sampling', 'inspect', 'embeddings', 'embeddingMap', 'neighbours', 'tokenize']);
 export const CHANGES = new Set(['init', 'load', 'importHf', 'resume', 'train', 'apply', 'ringStep', 'finetune', 'drop']);
 export function dropCopy(name) {
   copies.delete(name);
