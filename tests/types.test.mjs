@@ -71,11 +71,22 @@ test('each kind of drift fails the check', () => {
 });
 
 test('the element\'s declared attribute properties are the settings schema\'s, camel-cased', () => {
-  const file = join(root, 'www', 'types', 'elements.d.ts');
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
-  const attributes = source.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === 'GptPlaygroundAttributes');
-  assert.ok(attributes, 'elements.d.ts declares GptPlaygroundAttributes');
-  const declared = attributes.members.map((m) => m.name.getText(source)).sort();
+  /** The members an interface of `file` declares, with those of the interfaces it extends (by name, in `files`). */
+  const parse = (name) => {
+    const file = join(root, 'www', 'types', name);
+    return ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  };
+  const sources = [parse('elements.d.ts'), parse('playground.d.ts')];
+  const members = (name) => {
+    for (const source of sources) {
+      const decl = source.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === name);
+      if (!decl) continue;
+      const inherited = (decl.heritageClauses ?? []).flatMap((h) => h.types.flatMap((t) => members(t.expression.getText(source))));
+      return [...decl.members.map((m) => m.name.getText(source)), ...inherited];
+    }
+    assert.fail(`no interface ${name} in the declarations`);
+  };
+  const declared = members('GptPlaygroundAttributes').sort();
   const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
   assert.deepEqual(declared, [...SCHEMA.map((s) => camel(s.name)), 'autosave'].sort());
 });

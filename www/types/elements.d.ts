@@ -1,19 +1,13 @@
 // lib/elements.js: importing it defines <gpt-playground> and <gpt-panel>, and exports their
 // classes and the Playground.
-import type { CorpusKey, DevicePreference, Playground, Preset, TokenizerKind } from './playground.js';
+import type { Playground, Settings } from './playground.js';
 
 export { Playground } from './playground.js';
 
 /** The attributes of <gpt-playground> as properties (lib/state.js declares them; types.test.mjs
  *  checks this list against it). A setting reads as the playground's current value; writing a
  *  property sets the attribute (null, undefined or false removes it). */
-export interface GptPlaygroundAttributes {
-  corpus: CorpusKey;
-  preset: Preset;
-  tokenizer: TokenizerKind;
-  steps: number;
-  device: DevicePreference;
-  workers: 'auto' | number;
+export interface GptPlaygroundAttributes extends Settings {
   autotrain: boolean;
   panels: string | null;
   layout: 'cards' | 'bar';
