@@ -1,3 +1,4 @@
+// @ts-check
 // The error alert of a playground view: the latest error (a failed action, a bad setting, a
 // panel's problem) with a dismiss button. The page, <gpt-playground> and <gpt-panel> each show
 // the errors that belong to them.
@@ -7,6 +8,10 @@ import { h } from '../panels/ui.js';
  *  a new run starts or a new model arrives. Listeners end with `signal`. `role` names the text
  *  (`data-role`) and, with `-box`, the alert; dismissing a playground's own error (not a
  *  panel's) also takes the playground out of its `error` status. */
+/**
+ * @param {EventTarget & {dismissError?: () => void}} pg
+ * @param {{accept?: (detail: any) => boolean, signal?: AbortSignal, className?: string, role?: string, panel?: boolean}} [options]
+ */
 export function errorBox(pg, { accept = () => true, signal, className = 'gpt-error', role = 'error', panel = false } = {}) {
   const text = h('span', { dataset: { role }, role: 'alert' });
   const close = h('button', { class: 'close', dataset: { action: 'dismiss' }, 'aria-label': 'Dismiss the error' }, '×');
@@ -15,16 +20,18 @@ export function errorBox(pg, { accept = () => true, signal, className = 'gpt-err
     box.hidden = true;
     text.textContent = '';
   };
+  /** @param {Event} e */
+  const detail = (e) => /** @type {CustomEvent} */ (e).detail;
   pg.addEventListener('error', (e) => {
-    if (!accept(e.detail)) return;
-    text.textContent = e.detail.message;
+    if (!accept(detail(e))) return;
+    text.textContent = detail(e).message;
     box.hidden = false;
   }, { signal });
-  pg.addEventListener('status', (e) => { if (e.detail.status === 'training') hide(); }, { signal });
-  pg.addEventListener('model', (e) => { if (e.detail) hide(); }, { signal });
+  pg.addEventListener('status', (e) => { if (detail(e).status === 'training') hide(); }, { signal });
+  pg.addEventListener('model', (e) => { if (detail(e)) hide(); }, { signal });
   close.addEventListener('click', () => {
     hide();
-    if (!panel) pg.dismissError();
+    if (!panel) pg.dismissError?.();
   });
   return box;
 }

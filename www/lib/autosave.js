@@ -1,3 +1,4 @@
+// @ts-check
 // Snapshots of the reader's run and autosave: the latest snapshot (model, optimizer, samplers,
 // loss history) is kept in memory, where a crashed worker or a lost GPU device comes back from
 // it (recovery.js), and, with the `autosave` option, in this browser (IndexedDB, store.js), where

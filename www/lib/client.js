@@ -97,6 +97,10 @@ export class ModelWorker {
    * (ms) to ask a quiet worker whether it is alive, and how long (ms) a silent worker may keep a
    * call waiting before it counts as hung.
    */
+  /**
+   * @param {(err: Error) => void} onFatal
+   * @param {{onSignal?: (msg: any) => void, heartbeat?: {every: number, deadline: number}}} [options]
+   */
   constructor(onFatal, { onSignal, heartbeat = { every: 2000, deadline: 30_000 } } = {}) {
     this.onFatal = onFatal;
     this.onSignal = onSignal;

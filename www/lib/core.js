@@ -1,3 +1,4 @@
+// @ts-check
 // A playground's private state, and the operations its modules share (training.js, recovery.js,
 // autosave.js, parallel.js, mount.js). The Playground facade (playground.js) holds one Core in a
 // private field and never hands it out: views see only the facade's API (EMBEDDING.md).

@@ -1,23 +1,26 @@
+// @ts-check
 // Where the model trains: WebGPU when the browser offers a hardware adapter, otherwise the CPU
 // (WebAssembly SIMD). A software adapter (SwiftShader) is slower than the CPU path, so it is only
 // used when asked for.
 
 /** Whether this browser can give WebGPU, and why not. A software adapter counts as "fallback". */
+/** @returns {Promise<{available: boolean, fallback?: boolean, name?: string, why?: string}>} */
 export async function probeWebGpu() {
   if (!('gpu' in navigator)) return { available: false, why: 'this browser has no WebGPU (navigator.gpu is missing)' };
   try {
-    const adapter = await navigator.gpu.requestAdapter();
+    const adapter = await /** @type {any} */ (navigator).gpu.requestAdapter();
     if (!adapter) return { available: false, why: 'the browser offered no WebGPU adapter (requestAdapter() returned null)' };
     const fallback = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
     const name = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') || 'a GPU';
     return { available: true, fallback, name };
   } catch (err) {
-    return { available: false, why: `asking for a WebGPU adapter failed: ${err.message}` };
+    return { available: false, why: `asking for a WebGPU adapter failed: ${/** @type {Error} */ (err).message}` };
   }
 }
 
 /** The backend for preference `pref` (`auto` | `cpu` | `webgpu`) given what `probeWebGpu` found,
  *  and a sentence for the reader saying which and why. */
+/** @param {string} pref @param {{available: boolean, fallback?: boolean, name?: string, why?: string}} webgpu @returns {{device: 'cpu' | 'webgpu', note: string}} */
 export function chooseDevice(pref, webgpu) {
   const g = webgpu;
   if (pref === 'cpu') return { device: 'cpu', note: 'Training on the CPU (WebAssembly), as chosen.' };

@@ -1,3 +1,4 @@
+// @ts-check
 // The embedding panel's analysis of a model's embedding tables, run in the model worker (the
 // `embeddingMap` and `neighbours` requests, PROTOCOL.md) so that the page stays responsive even for
 // GPT-2's 50,257 x 768 table: the token table projected to 2-D with PCA, the cosine similarity of
@@ -10,7 +11,9 @@ const POWER_ITERATIONS = 500;
  *  covariance (50,257 x 768 x 768 multiply-adds) would take the worker half a minute. */
 export const PCA_ROWS = 2048;
 
-/** Column means of the rows of X [n×C] (flat). */
+/** @typedef {Float32Array | Float64Array | number[]} Vector A flat table or a vector. */
+
+/** Column means of the rows of X [n×C] (flat). @param {Vector} X @param {number} n @param {number} C */
 function columnMeans(X, n, C) {
   const mean = new Float64Array(C);
   for (let i = 0; i < n; i++) for (let j = 0; j < C; j++) mean[j] += X[i * C + j];
@@ -18,7 +21,7 @@ function columnMeans(X, n, C) {
   return mean;
 }
 
-/** Covariance [C×C] of the rows `ids` of X [n×C] (flat), centred on `mean`. */
+/** Covariance [C×C] of the rows `ids` of X [n×C] (flat), centred on `mean`. @param {Vector} X @param {number} C @param {number[]} ids @param {Float64Array} mean */
 function covariance(X, C, ids, mean) {
   const cov = new Float64Array(C * C);
   const centred = new Float64Array(C);
@@ -39,15 +42,17 @@ function covariance(X, C, ids, mean) {
 
 /** a·b. A loop, not `reduce`: a reduce callback boxed every partial sum (a heap number each),
  *  which made this the page's largest source of garbage (about 4 MB per trained tiny model). */
+/** @param {Vector} a @param {Vector} b */
 function dot(a, b) {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
-const norm = (a) => Math.sqrt(dot(a, a));
+const norm = (/** @type {Vector} */ a) => Math.sqrt(dot(a, a));
 
 /** Top eigenvector of the symmetric matrix M [C×C] by power iteration, kept orthogonal to `against`.
  *  The start vector is fixed (not random), so the same weights always give the same picture. */
+/** @param {Float64Array} M @param {number} C @param {number[][]} [against] @returns {{vector: number[], lambda: number}} */
 function topEigenvector(M, C, against = []) {
   let v = Float64Array.from({ length: C }, (_, j) => 1 + 0.5 * Math.sin(j + 1));
   // Two buffers, swapped each iteration: no allocation per step (up to 500 of them per redraw).
@@ -72,18 +77,18 @@ function topEigenvector(M, C, against = []) {
     [v, w] = [w, v];
     if (change < 1e-14) break;
   }
-  v = Array.from(v);
+  let vector = Array.from(v);
   // An eigenvector's sign is arbitrary: make its largest loading positive so the plot does not flip.
   let big = 0;
-  for (let j = 1; j < C; j++) if (Math.abs(v[j]) > Math.abs(v[big])) big = j;
-  if (v[big] < 0) v = v.map((x) => -x);
+  for (let j = 1; j < C; j++) if (Math.abs(vector[j]) > Math.abs(vector[big])) big = j;
+  if (vector[big] < 0) vector = vector.map((x) => -x);
   let lambda = 0;
   for (let a = 0; a < C; a++) {
     let s = 0;
-    for (let b = 0; b < C; b++) s += M[a * C + b] * v[b];
-    lambda += v[a] * s;
+    for (let b = 0; b < C; b++) s += M[a * C + b] * vector[b];
+    lambda += vector[a] * s;
   }
-  return { vector: v, lambda };
+  return { vector, lambda };
 }
 
 /**
@@ -91,6 +96,7 @@ function topEigenvector(M, C, against = []) {
  * rows), and every row projected onto them: `points` is [x0, y0, x1, y1, …] (n pairs), centred.
  * `sampled` is the number of rows the directions came from when that is fewer than n.
  */
+/** @param {Vector} X @param {number} n @param {number} C */
 export function pca2(X, n, C) {
   const mean = columnMeans(X, n, C);
   const m = Math.min(n, PCA_ROWS);
@@ -128,16 +134,19 @@ export function pca2(X, n, C) {
 }
 
 /** Row `i` of the flat [n×C] array (a view of a typed array; a copy of a plain one). */
-const row = (X, i, C) => (ArrayBuffer.isView(X) ? X.subarray(i * C, (i + 1) * C) : X.slice(i * C, (i + 1) * C));
+const row = (/** @type {Vector} */ X, /** @type {number} */ i, /** @type {number} */ C) => (Array.isArray(X) ? X.slice(i * C, (i + 1) * C) : X.subarray(i * C, (i + 1) * C));
+/** @param {Vector} a @param {Vector} b */
 function cosine(a, b) {
   const d = norm(a) * norm(b);
   return d === 0 ? 0 : dot(a, b) / d;
 }
 
 /** The `k` rows most similar to row `i` by cosine similarity, most similar first: `[{id, cosine}]`. */
+/** @param {Vector} X @param {number} n @param {number} C @param {number} i @param {number} k */
 export function nearest(X, n, C, i, k) {
   const target = row(X, i, C);
   const t = norm(target);
+  /** @type {{id: number, cosine: number}[]} */
   const best = []; // the k best so far, most similar first
   for (let j = 0; j < n; j++) {
     if (j === i) continue;
@@ -159,6 +168,7 @@ export function nearest(X, n, C, i, k) {
 }
 
 /** Cosine similarity of every pair of rows of P [T×C]: a [T][T] array. */
+/** @param {Vector} P @param {number} T @param {number} C */
 export function similarityMatrix(P, T, C) {
   const rows = Array.from({ length: T }, (_, i) => row(P, i, C));
   return rows.map((a) => rows.map((b) => cosine(a, b)));

@@ -1,3 +1,4 @@
+// @ts-check
 // Model files in and out of the page: a checkpoint (.safetensors) to load, the files of a Hugging
 // Face GPT-2 folder to import, and the zip of one to export. Each is checked here, before the
 // worker reads it, so a wrong file gets a sentence that says what is wrong and how big it may be.

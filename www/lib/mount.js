@@ -1,3 +1,4 @@
+// @ts-check
 // Mounting a view (a setup card or an explainer panel, panels/index.js) of one playground: its
 // card, heading, status line and error box, its stylesheets when it lives in a shadow root, and
 // the `ctx` it is given (panels/README.md). A panel's own worker sessions are named per mount and

@@ -1,3 +1,4 @@
+// @ts-check
 // Who may drive an embed (embed.html) and where its messages go: pure rules, tested in Node
 // (tests/state.test.mjs), because browsers differ in what they tell a frame about its parent.
 
@@ -8,6 +9,7 @@
  * gives a cross-origin frame as the embedding page's origin); null when neither tells, or when
  * the frame is not embedded (`framed` false).
  */
+/** @param {{framed: boolean, ancestorOrigins?: ArrayLike<string> | null, referrer?: string}} where */
 export function embeddingOrigin({ framed, ancestorOrigins, referrer }) {
   if (!framed) return null;
   const ancestor = ancestorOrigins?.[0];
@@ -24,6 +26,7 @@ export function embeddingOrigin({ framed, ancestorOrigins, referrer }) {
  * `*` for any) when given, otherwise the embedding page's own origin `parent`, or only `own`
  * (the embed's origin) when the parent's is unknown.
  */
+/** @param {string | null | undefined} param @param {string | null} parent @param {string} own @returns {string[]} */
 export function allowedOrigins(param, parent, own) {
   if (param !== null && param !== undefined && param.trim() !== '') {
     return param.split(',').map((s) => s.trim()).filter(Boolean).map((o) => (o === '*' ? o : o.replace(/\/+$/, '')));

@@ -1,3 +1,4 @@
+// @ts-check
 // Data-parallel training on the CPU: replicas of the reader's model in workers of their own beside
 // the primary one (which holds the model the panels see). Each computes the gradients of its shard
 // of the same global batch, the gradients are averaged (an all-reduce over transferable buffers)
@@ -62,7 +63,7 @@ export class DataParallel {
     let fresh = false;
     while (this.#replicas.length < n - 1) {
       const h = this.#options.heartbeat;
-      this.#replicas.push(new ModelWorker((err) => this.#failed(run, err), h ? { heartbeat: h } : {}));
+      this.#replicas.push(new ModelWorker((/** @type {Error} */ err) => this.#failed(run, err), h ? { heartbeat: h } : {}));
       fresh = true;
     }
     if (!fresh && this.#synced === run.version) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // The playground's core: a reader's model in a Web Worker (with data-parallel replicas and a
 // panels' worker when needed), the settings it is built from, its run and training history, and
 // the panels that show it. It has no DOM of its own and touches nothing global: every view (the

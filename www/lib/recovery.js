@@ -1,3 +1,4 @@
+// @ts-check
 // Crash recovery: the model worker crashed, stopped answering (its heartbeat), or lost its GPU
 // device. The worker is replaced, the reader's model comes back from the last snapshot
 // (autosave.js; on the CPU when the device was lost), and the reader is told what happened and

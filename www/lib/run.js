@@ -1,3 +1,4 @@
+// @ts-check
 // The run's state: one small state machine, the only writer of a playground's status and the only
 // judge of whether an action may start now (the worker only ever sees what it lets through).
 //
@@ -20,16 +21,16 @@
 /** Every state, in the order of a run. @type {readonly RunStateName[]} */
 export const STATES = Object.freeze(['idle', 'building', 'training', 'pausing', 'paused', 'stopping', 'done', 'error']);
 
-/** The states in which a model is being built or trained: nothing else may start. */
+/** The states in which a model is being built or trained: nothing else may start. @type {readonly RunStateName[]} */
 const BUSY = ['building', 'training', 'pausing', 'stopping'];
-/** The states a new run (or a build, a reset, a loaded model) may start from. */
+/** The states a new run (or a build, a reset, a loaded model) may start from. @type {readonly RunStateName[]} */
 const AT_REST = ['idle', 'done', 'error', 'paused'];
 
 /**
  * action -> {from: states it may happen in, to: the next state (a function of the current one)}.
  * @type {Readonly<Record<RunAction, {from: readonly RunStateName[], to: (s: RunStateName) => RunStateName}>>}
  */
-const TRANSITIONS = Object.freeze({
+const TRANSITIONS = /** @type {const} */ ({
   build: { from: AT_REST, to: () => 'building' },
   // A build failed: back to where it started (its error is said; a kept model stays usable).
   unbuilt: { from: ['building', 'stopping'], to: () => 'idle' },
@@ -37,8 +38,8 @@ const TRANSITIONS = Object.freeze({
   pause: { from: ['training'], to: () => 'pausing' },
   resume: { from: ['paused'], to: () => 'training' },
   // Stop during a build: the model is built, but no run starts. Stop while paused ends the run.
-  stop: { from: ['building', 'training', 'pausing', 'paused'], to: (s) => (s === 'paused' ? 'done' : 'stopping') },
-  end: { from: ['training', 'pausing', 'stopping'], to: (s) => (s === 'pausing' ? 'paused' : 'done') },
+  stop: { from: ['building', 'training', 'pausing', 'paused'], to: (/** @type {RunStateName} */ s) => (s === 'paused' ? 'done' : 'stopping') },
+  end: { from: ['training', 'pausing', 'stopping'], to: (/** @type {RunStateName} */ s) => (s === 'pausing' ? 'paused' : 'done') },
   settle: { from: [...AT_REST, 'building', 'stopping'], to: () => 'done' },
   fail: { from: STATES, to: () => 'error' },
   reset: { from: AT_REST, to: () => 'idle' },

@@ -1,3 +1,4 @@
+// @ts-check
 // Pre-training the reader's model: building it from the settings (after measuring, on `auto`,
 // whether WebGPU or the CPU trains it faster here), the run itself (one worker, or data-parallel
 // replicas: parallel.js), the loss history and rates it feeds, and the CPU copy of WebGPU weights
@@ -69,8 +70,9 @@ export async function runTraining(core) {
       // notice a moment, and without one treat the device as gone all the same.
       await new Promise((r) => setTimeout(r, 500));
       if (core.worker !== worker) return core.recovered;
-      core.webgpu = { available: false, why: `the WebGPU device failed (${message})` };
-      return core.recover('device-lost', core.webgpu.why);
+      const why = `the WebGPU device failed (${message})`;
+      core.webgpu = { available: false, why };
+      return core.recover('device-lost', why);
     }
     core.state.to('fail');
     core.error(message, { action: 'train' });
