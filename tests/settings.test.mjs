@@ -56,10 +56,16 @@ describe('embed.html takes every parameter of the page', () => {
 
   test('autotrain: the embed trains once loaded', async () => {
     const p = await embed('panels=attention&steps=3&autotrain=1');
-    await p.waitForFunction(() => document.querySelector('gpt-playground').playground.info?.step === 3, null, { timeout: 60_000 });
-    // The attention panel draws the trained model (it stayed empty before: embed.js dropped autotrain).
-    await p.waitForFunction(() => document.querySelector('gpt-playground').shadowRoot.querySelector('[data-panel=attention]')?.dataset.state === 'ready', null, { timeout: 60_000 });
-    assert.equal(await p.evaluate(() => document.querySelector('gpt-playground').playground.status), 'done');
+    // The run ends (status done, after its last evaluation) at step 3, and the attention panel
+    // draws the trained model (it stayed empty before: embed.js dropped autotrain).
+    await p.waitForFunction(() => {
+      const pg = document.querySelector('gpt-playground').playground;
+      return pg.status === 'done' && pg.info?.step === 3;
+    }, null, { timeout: 60_000 });
+    await p.waitForFunction(() => {
+      const panel = document.querySelector('gpt-playground').shadowRoot.querySelector('[data-panel=attention]');
+      return panel?.dataset.state === 'ready' && panel.panelData?.step === 3;
+    }, null, { timeout: 60_000 });
     await p.close();
   });
 

@@ -53,6 +53,8 @@ test('each kind of drift fails the check', () => {
   // by one tsc run: each copy's errors name its folder.
   const dir = mkdtempSync(join(tmpdir(), 'gpt-types-'));
   try {
+    // ES modules, as in www/package.json (the // @ts-check modules use import.meta).
+    writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
     const cases = [...Object.entries(DRIFTS), ['none', null]];
     const checks = cases.map(([what, drift], i) => {
       const d = join(dir, `d${i}`);
