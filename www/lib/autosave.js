@@ -44,19 +44,21 @@ export class Snapshots {
   latest = null;
   /** When the latest was taken (performance.now()). */
   takenAt = 0;
-  /** @type {string | false} the IndexedDB key runs are kept under; false: kept in memory only */
-  key;
   #taking = /** @type {Promise<Snapshot | null> | null} */ (null);
   #storeFailed = false; // IndexedDB refused once: said once, not at every snapshot
   #storedAt = -Infinity;
   #events;
+  #config;
+
+  /** The IndexedDB key runs are kept under now; false: kept in memory only. */
+  get key() { return this.#config.autosave; }
 
   /**
-   * @param {string | false} key
+   * @param {{autosave: string | false}} config The playground's: `autosave` is the IndexedDB key runs are kept under (false: memory only).
    * @param {{saved: (detail: {step: number, savedAt: number} | null) => void, error: (message: string) => void}} events
    */
-  constructor(key, events) {
-    this.key = key;
+  constructor(config, events) {
+    this.#config = config;
     this.#events = events;
   }
 

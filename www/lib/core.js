@@ -82,7 +82,7 @@ export function createCore(target, settings, config, onState) {
     run: { start: 0, target: 0, reason: null },
     history: emptyHistory(),
     state: new RunState(onState),
-    snapshots: new Snapshots(config.autosave, {
+    snapshots: new Snapshots(config, {
       saved: (detail) => core.emit('saved', detail),
       error: (message) => core.error(message, { action: 'autosave' }),
     }),

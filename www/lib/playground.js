@@ -17,7 +17,7 @@ import { DEFAULTS, SETTINGS, checkSetting, readState } from './state.js';
 import { statusOf } from './run.js';
 import { createCore } from './core.js';
 import { resumeSaved, savedRun } from './autosave.js';
-import { buildModel, runTraining, statsOf, workersFor } from './training.js';
+import { buildModel, runTraining, runWorkers, statsOf } from './training.js';
 import { HF_FILES, MAX_CHECKPOINT_BYTES, MAX_HF_BYTES, filesLabel, hfZip, loadFailed, loadInto, modelName, readCheckpoint, readHfFolder } from './files.js';
 import { PanelRequests, mountView } from './mount.js';
 import { VIEWS } from '../panels/index.js';
@@ -133,7 +133,7 @@ export class Playground extends EventTarget {
   /** Figures of the current run for display: step, target, tokens/s, ETA, mean first/last losses. */
   get stats() { return statsOf(this.#core); }
   /** The number of workers the next run trains with. */
-  get workers() { return this.#core.device.device === 'cpu' ? workersFor(this.#core) : 1; }
+  get workers() { return runWorkers(this.#core); }
 
   // ---------- settings ----------
   /**
@@ -335,10 +335,7 @@ export class Playground extends EventTarget {
   get autosave() { return !!this.#core.config.autosave; }
   /** The IndexedDB key runs are kept under (false: none); setting it keeps later runs there. */
   get autosaveKey() { return this.#core.config.autosave; }
-  set autosaveKey(key) {
-    this.#core.config.autosave = key || false;
-    this.#core.snapshots.key = key || false;
-  }
+  set autosaveKey(key) { this.#core.config.autosave = key || false; }
 
   // ---------- model files (files.js) ----------
   /** The model as a safetensors file: `{bytes, filename}`. */

@@ -37,6 +37,9 @@ export function workersFor(core, model = core.info) {
   return workerCount({ asked: core.settings.workers, paramCount: model.paramCount, batchSize: model.batchSize, cores: globalThis.navigator?.hardwareConcurrency ?? 2 });
 }
 
+/** The number of workers the next run trains with: one on WebGPU, else `workersFor`. @param {Core} core */
+export const runWorkers = (core) => (core.device.device === 'cpu' ? workersFor(core) : 1);
+
 /**
  * The run from `core.run.start` to `core.run.target` (the state is `training` or `pausing`).
  * Resolves `{step, reason}`; a failure is said (an `error` event) and rejects.
@@ -49,7 +52,7 @@ export async function runTraining(core) {
   try {
     const remaining = core.run.target - core.info.step;
     const evalEvery = Math.max(10, Math.round((core.run.target - core.run.start) / 10));
-    const workers = core.device.device === 'cpu' ? workersFor(core) : 1;
+    const workers = runWorkers(core);
     const onEvent = (/** @type {any} */ ev) => onTrainEvent(core, ev);
     if (workers > 1) {
       result = await core.parallel.train({
