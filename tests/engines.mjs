@@ -278,19 +278,16 @@ class PuppeteerPage extends LibraryPage {
 }
 
 class WebDriverPage extends Page {
-  constructor(browser, handle) {
+  constructor(browser) {
     super('webkit');
     this.browser = browser;
-    this.handle = handle;
   }
 
-  /** Runs `fn(session)` with this page's window current (one page at a time per session). */
+  /** Runs `fn(session)` for this page: one command sequence at a time, and never once the page
+   *  is closed (the window has moved on to the next page). */
   #run(fn) {
     return this.browser.exclusive(async (s) => {
-      if (this.browser.current !== this.handle) {
-        await s.switchTo(this.handle);
-        this.browser.current = this.handle;
-      }
+      if (this.browser.page !== this) throw new Error('this WebKit page is closed: the window belongs to the next page now');
       return fn(s);
     });
   }
@@ -365,18 +362,10 @@ class WebDriverPage extends Page {
     return [...this.consoleErrors];
   }
   async close() {
+    if (this.browser.page !== this) return;
     await this.#harvest();
-    await this.#run(async (s) => {
-      // Closing a session's last window ends the session: that one is kept, blank, for the next page.
-      if (this.browser.open.size > 1) {
-        await s.closeWindow();
-        this.browser.current = null;
-      } else {
-        await s.navigate('about:blank');
-        this.browser.spare = this.handle;
-      }
-      this.browser.open.delete(this.handle);
-    });
+    await this.#run((s) => s.navigate('about:blank')).catch(() => {});
+    this.browser.page = null;
   }
 }
 
@@ -446,23 +435,25 @@ export async function launch(name, { width = 1200, height = 1000 } = {}) {
     await session.setTimeouts({ script: SCRIPT_MS, pageLoad: 120_000 });
     await session.setWindowRect({ width, height });
     let queue = Promise.resolve();
+    // One window, one page at a time: a page opened while another is still open (a test that
+    // failed before closing its page) takes the window over. A second window would be a
+    // background tab of MiniBrowser, where WebKit stalls scripts: every later command then
+    // waits out its time-out (in CI, one failed test turned four more into 270 s time-outs).
     const state = {
-      current: await session.windowHandle(),
-      /** One WebDriver command sequence at a time (a page's switch + its command). */
+      /** The page the window shows now, or null. */
+      page: /** @type {WebDriverPage | null} */ (null),
+      /** One WebDriver command sequence at a time. */
       exclusive(fn) {
         const next = queue.then(() => fn(session));
         queue = next.catch(() => {});
         return next;
       },
     };
-    state.spare = state.current; // a blank window that the next page takes
-    state.open = new Set();
     return browser(name, {
       newPage: async () => {
-        const handle = state.spare ?? (await state.exclusive((s) => s.newWindow()));
-        state.spare = null;
-        state.open.add(handle);
-        return new WebDriverPage(state, handle);
+        await state.page?.close();
+        state.page = new WebDriverPage(state);
+        return state.page;
       },
       root: () => driver.pid,
       close: async () => {

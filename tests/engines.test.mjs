@@ -6,7 +6,7 @@
 // elements shares one worker, and embed.html in a cross-origin iframe obeys the host it allows
 // (found without `location.ancestorOrigins` where the engine has none); no console or page errors.
 // Screenshots: ../screenshots/engines/ENGINE-*.png.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +68,22 @@ async function generate(page, tokens, prompt = 'Ma') {
 /** Training losses after step `from`, as the playground recorded them. */
 const lossesAfter = (page, from) => page.evaluate((f) => document.querySelector('main').playground.history.train.points.filter((p) => p[0] > f).map((p) => p[1]), from);
 
+/** What the page shows now, in a line: where it is, its status, error and notes, its errors. */
+const pageState = (page) => Promise.race([
+  page.evaluate(() => {
+    const t = (s) => document.querySelector(s)?.textContent?.trim().slice(0, 300) || undefined;
+    return JSON.stringify({
+      url: location.href,
+      status: document.body?.dataset.status,
+      error: t('[data-role=error]'),
+      saved: t('[data-role=saved-note]'),
+      model: t('[data-role=model-info]'),
+      stats: t('[data-role=train-stats]'),
+    });
+  }),
+  new Promise((resolve) => setTimeout(resolve, 10_000, 'no answer in 10 s')),
+]).then(async (state) => `${state}; errors: ${JSON.stringify(await Promise.race([page.errors(), new Promise((r) => setTimeout(r, 5_000, 'no answer'))]))}`, (e) => `unreadable (${e.message})`);
+
 /** Copies the IndexedDB record of the reader's run from key `from` to key `to`, in the page. */
 const copyRun = (page, from, to) => page.evaluate(([a, b]) => new Promise((resolve, reject) => {
   const req = indexedDB.open('gpt-playground');
@@ -95,12 +111,28 @@ for (const engine of engines()) {
     let hostServer;
     const expect = EXPECT[engine];
     const shot = (page, name) => page.screenshot(join(SHOTS, `${engine}-${name}.png`));
+    // The test's page, closed after it whether it passed or not, so that a failure stays one.
+    let current = null;
+    const newPage = async () => (current = await browser.newPage());
     const open = async (query) => {
-      const page = await browser.newPage();
+      const page = await newPage();
       await page.goto(`${www.origin}/${query}`);
       await waitReady(page);
       return page;
     };
+    /** A test of one page: a failure says what the page showed then (status, error, notes). */
+    const pageTest = (name, fn) => test(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        if (current) err.message += `\n  the page then: ${await pageState(current)}`;
+        throw err;
+      }
+    });
+    afterEach(async () => {
+      await current?.close().catch(() => {});
+      current = null;
+    });
 
     before(async () => {
       const recordErrors = engine === 'webkit';
@@ -117,7 +149,7 @@ for (const engine of engines()) {
       await hostServer?.close();
     });
 
-    test(`the full page trains on the CPU with pkg/${EXPECT[engine].package}, says why there is no WebGPU, generates, readies every panel; Stop answers within a second`, async () => {
+    pageTest(`the full page trains on the CPU with pkg/${EXPECT[engine].package}, says why there is no WebGPU, generates, readies every panel; Stop answers within a second`, async () => {
       const page = await open('?corpus=names&preset=tiny&device=auto');
       const note = await text(page, '[data-role=device-note]');
       console.log(`${engine}: ${note}`);
@@ -165,7 +197,7 @@ for (const engine of engines()) {
       await page.close();
     });
 
-    test('a reload offers the run kept in IndexedDB, and resuming it takes exactly the steps it would have taken', async () => {
+    pageTest('a reload offers the run kept in IndexedDB, and resuming it takes exactly the steps it would have taken', async () => {
       const page = await open('?panels=data,model&corpus=names&preset=tiny&device=cpu');
       await train(page, 20);
       await page.waitFor(() => /step 20\b/.test(document.querySelector('[data-role=saved-note]')?.textContent ?? ''), null, { message: 'the run kept at step 20' });
@@ -173,13 +205,14 @@ for (const engine of engines()) {
       await train(page, 5);
       const straight = await lossesAfter(page, 20);
       assert.equal(straight.length, 5);
+      // The run's end is written after the run reports `done`: the step-20 copy goes back only
+      // once that write has landed (else it could land after, and the reload offer step 25).
+      await page.waitFor(() => /step 25\b/.test(document.querySelector('[data-role=saved-note]')?.textContent ?? ''), null, { message: 'the run kept at step 25' });
       // The step-20 run back in place, a reload, Resume, and the same five steps.
       await copyRun(page, 'test-copy', 'main');
       await page.reload();
       await waitReady(page);
-      await page.waitFor(() => /You trained a model here before: tiny on "names", step 20/.test(document.querySelector('[data-role=saved-note]')?.textContent ?? ''), null, { message: 'the offer to resume' }).catch(async (err) => {
-        throw new Error(`${err.message}: ${JSON.stringify(await page.evaluate(() => [location.href, document.body.dataset.ready, document.querySelector('[data-role=saved-note]')?.textContent]))}`);
-      });
+      await page.waitFor(() => /You trained a model here before: tiny on "names", step 20/.test(document.querySelector('[data-role=saved-note]')?.textContent ?? ''), null, { message: 'the offer to resume' });
       await page.click('[data-action=resume]');
       await page.waitFor(() => document.querySelector('[data-role=train-stats]').dataset.step === '20', null, { message: 'resumed at step 20' });
       assert.match(await text(page, '[data-role=model-info]'), /resumed at step 20/);
@@ -191,7 +224,7 @@ for (const engine of engines()) {
       await page.close();
     });
 
-    test('bad input: an empty or too short corpus gets its message, the trained model is kept and still generates', async () => {
+    pageTest('bad input: an empty or too short corpus gets its message, the trained model is kept and still generates', async () => {
       const page = await open('?panels=data,model,generation&corpus=names&preset=tiny&device=cpu');
       assert.equal((await train(page, 20)).step, '20');
       await page.select('[data-role=corpus]', 'own');
@@ -214,8 +247,8 @@ for (const engine of engines()) {
       await page.close();
     });
 
-    test('an author\'s page: one <gpt-playground> and three <gpt-panel>s share one model and one worker', async () => {
-      const page = await browser.newPage();
+    pageTest('an author\'s page: one <gpt-playground> and three <gpt-panel>s share one model and one worker', async () => {
+      const page = await newPage();
       await page.goto(`${www.origin}/author/tutorial.html`);
       await page.waitFor(() => document.querySelector('#gpt')?.playground, null, { message: 'the playground element' });
       await page.fill('#gpt >>> [data-role=steps]', '40');
@@ -237,8 +270,8 @@ for (const engine of engines()) {
       await page.close();
     });
 
-    test('embed.html in a cross-origin iframe: the host it allows by default drives it and gets `height`; another is ignored', async () => {
-      const page = await browser.newPage();
+    pageTest('embed.html in a cross-origin iframe: the host it allows by default drives it and gets `height`; another is ignored', async () => {
+      const page = await newPage();
       await page.goto(`${hostServer.origin}/host.html`);
       await page.waitFor(() => ['one', 'two'].every((id) => window.heard[id].some((m) => m.type === 'ready')), null, { message: 'both embeds ready' });
       const ready = await page.evaluate(() => window.heard.one.find((m) => m.type === 'ready'));
