@@ -4,6 +4,7 @@
 // show what the short second phase changed. The reader's own model is never touched.
 import { LossChart, smooth } from '../lib/chart.js';
 import { announcer, fmt, h, setState, visible, wholeNumber } from './ui.js';
+import { Experiment } from './runs.js';
 
 const SESSION = 'finetune';
 const SEED = 42; // one seed for both samples, so only the weights differ
@@ -66,12 +67,12 @@ export function mount(root, ctx) {
   );
 
   let data = null;
-  let running = false;
+  const experiment = new Experiment(ctx, [SESSION]);
   root.panelData = null;
 
   /** The empty state's hint, from the main model as it is now. */
   function idle() {
-    if (running || data) return;
+    if (experiment.running || data) return;
     if (!ctx.info) return setState(root, 'empty', 'Pre-train a model first (above); Moby Dick works best. Then fine-tune a copy of it here.');
     if (!ctx.pretrained) return setState(root, 'empty', 'Your model is untrained: pre-train it first (above), then fine-tune a copy of it here.');
     // A pre-trained model is there: the panel is ready for the reader to fine-tune a copy.
@@ -83,10 +84,10 @@ export function mount(root, ctx) {
     return ctx.loadCorpus('dialogue');
   }
 
-  async function sample() {
+  /** A sample of the copy (or why there is none: the rest of the run goes on). */
+  async function sample(x) {
     try {
-      const r = await ctx.call('generate', { session: SESSION, prompt: prompt.value, sampling: { seed: SEED, temperature: TEMPERATURE }, maxTokens: SAMPLE_TOKENS });
-      return { text: r.text };
+      return { text: await x.generate(SESSION, prompt.value, { seed: SEED, temperature: TEMPERATURE }, SAMPLE_TOKENS) };
     } catch (err) {
       return { error: err.message };
     }
@@ -150,6 +151,7 @@ export function mount(root, ctx) {
   }
 
   async function fineTune() {
+    if (experiment.running) return;
     if (!ctx.info?.step) return idle();
     let n;
     try {
@@ -159,7 +161,6 @@ export function mount(root, ctx) {
       return;
     }
     const lr = Number(rate.value);
-    running = true;
     go.disabled = true;
     stop.disabled = false;
     data = { prompt: prompt.value, seed: SEED, steps: n, learningRate: lr, corpus: corpusChoice.value, losses: [], rates: [], valBefore: NaN, valAfter: NaN };
@@ -168,53 +169,56 @@ export function mount(root, ctx) {
     tokenizerNote.hidden = true;
     setState(root, 'busy', 'Copying your model…');
     try {
-      const text = await corpusB();
-      if (!text?.trim()) throw new Error('corpus B is empty: paste some text to fine-tune on');
-      data.mainStepBefore = (await ctx.call('info')).step;
-      const info = await ctx.call('fork', { from: 'main', session: SESSION });
-      data.forkStep = info.step;
-      setState(root, 'busy', 'Sampling from the copy before fine-tuning…');
-      data.before = await sample();
-      // A fresh schedule for the fine-tuning run: a short warm-up to `lr`, then a cosine decay
-      // that ends `n` steps later (the step count itself carries on from pre-training).
-      const training = { steps: n, learningRate: lr };
-      const ft = await ctx.call('finetune', { session: SESSION, options: { corpus: text, seed: SEED, training } });
-      Object.assign(data, { unknownChars: ft.unknownChars, droppedChars: ft.droppedChars, trainTokens: ft.trainTokens, valTokens: ft.valTokens });
-      // Whether corpus A is the bundled first names (to name the cause of the missing characters).
-      const namesA = ft.unknownChars.length > 0 && ctx.sessionOptions().corpus === (await ctx.loadCorpus('names').catch(() => null));
-      renderTokenizer(info, ft, namesA);
-      data.valBefore = (await ctx.call('evaluate', { session: SESSION })).val;
-      renderResults();
-      setState(root, 'busy', `Fine-tuning on B (${ft.trainTokens.toLocaleString()} training tokens)…`);
-      await ctx.call('train', { session: SESSION, steps: n, evalEvery: 0 }, (ev) => {
-        if (ev.type !== 'progress') return;
-        ev.losses.forEach((loss) => data.losses.push([data.losses.length + 1, loss]));
-        data.rates.push(ev.learningRate);
-        note.textContent = `Fine-tuning: step ${data.losses.length} of ${n}, loss on B ${fmt(ev.losses.at(-1))}`;
-        announce(note.textContent);
-        drawChart();
-      });
-      data.valAfter = (await ctx.call('evaluate', { session: SESSION })).val;
-      data.after = await sample();
-      data.mainStepAfter = (await ctx.call('info')).step;
-      note.textContent = data.losses.length < n ? `Stopped after ${data.losses.length} of ${n} steps.` : `Fine-tuned the copy for ${n} steps.`;
-      announce(note.textContent, true);
-      renderResults();
-      setState(root, 'ready');
+      await experiment.run((x) => fineTuneCopy(x, n, lr));
     } catch (err) {
       data.error = err.message;
       setState(root, 'error', `Fine-tuning failed: ${err.message}`);
     }
-    // The samples and losses are drawn: the copy is not needed any more (nor its memory).
-    ctx.call('drop', { session: SESSION }).catch(() => {});
-    running = false;
     go.disabled = false;
     stop.disabled = true;
   }
 
+  /** Fork, sample, fine-tune on B, sample again: the run itself (in `experiment.run`). */
+  async function fineTuneCopy(x, n, lr) {
+    const text = await corpusB();
+    if (!text?.trim()) throw new Error('corpus B is empty: paste some text to fine-tune on');
+    data.mainStepBefore = (await ctx.call('info')).step;
+    const info = await x.fork(SESSION);
+    data.forkStep = info.step;
+    setState(root, 'busy', 'Sampling from the copy before fine-tuning…');
+    data.before = await sample(x);
+    // A fresh schedule for the fine-tuning run: a short warm-up to `lr`, then a cosine decay
+    // that ends `n` steps later (the step count itself carries on from pre-training).
+    const training = { steps: n, learningRate: lr };
+    const ft = await ctx.call('finetune', { session: SESSION, options: { corpus: text, seed: SEED, training } });
+    Object.assign(data, { unknownChars: ft.unknownChars, droppedChars: ft.droppedChars, trainTokens: ft.trainTokens, valTokens: ft.valTokens });
+    // Whether corpus A is the bundled first names (to name the cause of the missing characters).
+    const namesA = ft.unknownChars.length > 0 && ctx.sessionOptions().corpus === (await ctx.loadCorpus('names').catch(() => null));
+    renderTokenizer(info, ft, namesA);
+    data.valBefore = (await x.evaluate(SESSION)).val;
+    renderResults();
+    setState(root, 'busy', `Fine-tuning on B (${ft.trainTokens.toLocaleString()} training tokens)…`);
+    // Numbered from 1 here: the copy's own step count carries on from pre-training.
+    const points = [];
+    await x.train(SESSION, n, points, (ev) => {
+      data.losses = points.map((p, i) => [i + 1, p[1]]);
+      data.rates.push(ev.learningRate);
+      note.textContent = `Fine-tuning: step ${data.losses.length} of ${n}, loss on B ${fmt(ev.losses.at(-1))}`;
+      announce(note.textContent);
+      drawChart();
+    });
+    data.valAfter = (await x.evaluate(SESSION)).val;
+    data.after = await sample(x);
+    data.mainStepAfter = (await ctx.call('info')).step;
+    note.textContent = data.losses.length < n ? `Stopped after ${data.losses.length} of ${n} steps.` : `Fine-tuned the copy for ${n} steps.`;
+    announce(note.textContent, true);
+    renderResults();
+    setState(root, 'ready');
+  }
+
   corpusChoice.addEventListener('change', () => { ownText.hidden = corpusChoice.value !== 'own'; });
   go.addEventListener('click', fineTune);
-  stop.addEventListener('click', () => ctx.call('stop', { session: SESSION, what: 'train' }));
+  stop.addEventListener('click', () => experiment.stop());
   ctx.events.addEventListener('model', idle);
   ctx.events.addEventListener('trained', idle);
   idle();

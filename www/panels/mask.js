@@ -1,16 +1,9 @@
 // Masked (causal) self-attention, three ways: (a) the mask drawn over one head's live attention,
 // (b) a proof by experiment that a later token cannot change an earlier prediction, and (c) an
-// ablation that trains the same model without the mask, which learns to "cheat".
-import { LossChart, smooth } from '../lib/chart.js';
-import { coalesced, corpusSnippet, h, onWidthChange, replaceKeepingFocus, setState, throttle, uid, visible, wholeNumber } from './ui.js';
+// ablation that trains the same model without the mask, which learns to "cheat" (mask-ablation.js).
+import { coalesced, corpusSnippet, h, onWidthChange, replaceKeepingFocus, setState, uid, visible } from './ui.js';
 import { colourLegend, drawHeatmap, headMatrix, heatmapLayout } from './heatmap.js';
-import { trainInto } from './runs.js';
-
-const SESSIONS = { causal: 'mask:causal', nomask: 'mask:nomask' };
-const LABELS = { causal: 'with the mask (causal)', nomask: 'without the mask' };
-const SHORT = { causal: 'with mask', nomask: 'without' };
-const SAMPLE_TOKENS = 120;
-const SAMPLING = { temperature: 0.8, seed: 1 };
+import { maskAblation } from './mask-ablation.js';
 
 /** Softmax of one logits row: the most likely next token and its probability. */
 function topPrediction(logits, t, V) {
@@ -40,7 +33,7 @@ const fmtP = (p) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
 const fmtDelta = (d) => (d === 0 ? '0' : d < 0.001 ? d.toExponential(1) : d.toFixed(3));
 
 export function mount(root, ctx) {
-  const ids = { replacement: uid('mask-replacement'), steps: uid('mask-steps') };
+  const ids = { replacement: uid('mask-replacement') };
   // ---------- elements ----------
   const prompt = h('textarea', { dataset: { role: 'mask-prompt' }, rows: '2', spellcheck: 'false', autocomplete: 'off' });
   const show = h('button', { dataset: { action: 'mask-inspect' } }, 'Inspect');
@@ -73,31 +66,14 @@ export function mount(root, ctx) {
   );
   live.hidden = true;
 
-  const steps = h('input', { id: ids.steps, dataset: { role: 'mask-steps' }, type: 'number', min: '10', max: '5000', value: '1000' });
-  const trainBoth = h('button', { class: 'primary', dataset: { action: 'mask-ablate' } }, 'Train both');
-  const stop = h('button', { dataset: { action: 'mask-stop' }, disabled: true }, 'Stop');
-  const ablationStatus = h('p', { class: 'hint mask-ablation-status', 'aria-live': 'polite' });
-  const chartCanvas = h('canvas', { class: 'mask-chart', 'aria-label': 'Training loss per step of the model with the mask and the model without it' });
-  const results = h('div', { class: 'mask-results' });
-  const ablation = h('div', { class: 'mask-ablation', dataset: { ablation: 'idle' } },
-    h('h3', {}, 'Train without the mask'),
-    h('p', { class: 'hint' }, 'Two fresh models, same corpus, seed and number of steps, trained side by side: one as usual, one with the mask switched off. '
-      + 'Without the mask every position can read the very token it has to predict. The model usually finds that trick suddenly, '
-      + 'after a few hundred steps (with the tiny preset, 1000 steps take about half a minute): watch the orange curve fall off a cliff.'),
-    h('div', { class: 'row mask-edit-row' }, h('label', { for: ids.steps }, 'Steps each'), steps, trainBoth, stop),
-    ablationStatus,
-    chartCanvas,
-    h('p', { class: 'legend' }, h('span', { class: 'swatch train' }), ' training loss with the mask ', h('span', { class: 'swatch val' }), ' without the mask (dashed; both smoothed)'),
-    results,
-  );
-  root.append(live, ablation);
-  const chartSummary = h('p', { class: 'gpt-sr-only', dataset: { role: 'chart-summary' } });
-  chartCanvas.after(chartSummary);
-  const chart = new LossChart(chartCanvas, { signal: ctx.signal, summary: chartSummary });
+  const ablation = maskAblation(ctx, () => {
+    publish();
+    updateState();
+  });
+  root.append(live, ablation.element);
 
   // ---------- (a) and (b): the mask and the proof ----------
   const proof = { busy: false, comparing: null, data: null, tokenized: null, position: -1, result: null, error: null, edited: false, vocab: null };
-  const abl = { running: false, done: false, error: null, phase: '', stopped: false, points: { causal: [], nomask: [] }, out: null };
 
   function defaultPrompt() {
     return corpusSnippet(ctx.corpus, ctx.prompt, 12);
@@ -273,143 +249,12 @@ export function mount(root, ctx) {
     updateState();
   }
 
-  // ---------- (c): the ablation ----------
-  const redrawChart = throttle(drawChart, 400);
-  function drawChart() {
-    const css = getComputedStyle(root);
-    chart.setSeries([
-      { label: LABELS.causal, color: css.getPropertyValue('--accent'), points: smooth(abl.points.causal) },
-      { label: LABELS.nomask, color: css.getPropertyValue('--accent-2'), points: smooth(abl.points.nomask), dashed: true },
-    ]);
-  }
-
-  function setPhase(phase, message) {
-    abl.phase = phase;
-    ablation.dataset.ablation = phase;
-    ablationStatus.textContent = message;
-    updateState();
-  }
-
-  async function runAblation() {
-    let n;
-    try {
-      n = wholeNumber(steps.value, { what: 'Steps', min: 10, max: 5000 });
-    } catch (err) {
-      setPhase('error', err.message);
-      return;
-    }
-    Object.assign(abl, { running: true, done: false, error: null, stopped: false, points: { causal: [], nomask: [] }, out: null });
-    results.replaceChildren();
-    refreshButtons();
-    drawChart();
-    try {
-      setPhase('building', 'Building two fresh models: one with the causal mask, one without…');
-      for (const name of Object.values(SESSIONS)) await ctx.call('drop', { session: name }).catch(() => {});
-      const options = {
-        causal: ctx.sessionOptions({ training: { steps: n } }),
-        nomask: ctx.sessionOptions({ model: { causal: false }, training: { steps: n } }),
-      };
-      for (const key of Object.keys(SESSIONS)) await ctx.call('init', { session: SESSIONS[key], options: options[key] });
-      if (abl.stopped) return finishStopped(n);
-      setPhase('training', `Training both models for ${n} steps each (they take turns on the worker${ctx.training ? ', with your main model' : ''})…`);
-      await Promise.all(Object.keys(SESSIONS).map((key) => trainInto(ctx, SESSIONS[key], n, abl.points[key], redrawChart)));
-      drawChart();
-      if (abl.stopped) return finishStopped(n);
-      setPhase('evaluating', 'Estimating both models’ loss on training and validation batches…');
-      const evals = {};
-      for (const key of Object.keys(SESSIONS)) evals[key] = await ctx.call('evaluate', { session: SESSIONS[key] });
-      setPhase('generating', `Writing ${SAMPLE_TOKENS} tokens with each model (same prompt, temperature ${SAMPLING.temperature}, seed ${SAMPLING.seed})…`);
-      const samples = {};
-      for (const key of Object.keys(SESSIONS)) {
-        samples[key] = (await ctx.call('generate', { session: SESSIONS[key], prompt: ctx.prompt, sampling: SAMPLING, maxTokens: SAMPLE_TOKENS })).text;
-      }
-      if (abl.stopped) return finishStopped(n);
-      abl.out = summarise(n, evals, samples);
-      abl.done = true;
-      drawResults();
-      setPhase('done', `Done: ${n} steps each.`);
-    } catch (err) {
-      abl.error = `The ablation failed: ${err.message}`;
-      setPhase('error', abl.error);
-    } finally {
-      // The results are drawn: the two models are not needed any more (nor their memory).
-      for (const name of Object.values(SESSIONS)) ctx.call('drop', { session: name }).catch(() => {});
-      abl.running = false;
-      refreshButtons();
-      publish();
-      updateState();
-    }
-  }
-
-  function finishStopped(n) {
-    const got = Math.min(abl.points.causal.length, abl.points.nomask.length);
-    setPhase('stopped', `Stopped after ${got} of ${n} steps. Press Train both to start again.`);
-  }
-
-  function summarise(n, evals, samples) {
-    const out = { steps: n, prompt: ctx.prompt };
-    for (const key of Object.keys(SESSIONS)) {
-      out[key] = {
-        trainLoss: smooth(abl.points[key]).at(-1)?.[1] ?? NaN,
-        trainEstimate: evals[key].train,
-        val: evals[key].val,
-        sample: samples[key],
-        curve: abl.points[key].map((p) => p[1]),
-      };
-    }
-    return out;
-  }
-
-  function drawResults() {
-    const o = abl.out;
-    const f = (x) => x.toFixed(3);
-    const sample = (key) => h('figure', { class: `mask-sample mask-${key}` },
-      h('figcaption', {}, LABELS[key]),
-      h('pre', { class: 'output', dataset: { role: `sample-${key}` } }, h('span', { class: 'prompt' }, o.prompt), o[key].sample));
-    results.replaceChildren(
-      h('div', { class: 'mask-table-wrap' }, h('table', { class: 'mask-table mask-losses' },
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, SHORT.causal), h('th', { scope: 'col' }, SHORT.nomask))),
-        h('tbody', {},
-          h('tr', {}, h('th', { scope: 'row' }, 'training loss (smoothed)'), h('td', { class: 'mask-num' }, f(o.causal.trainLoss)), h('td', { class: 'mask-num' }, f(o.nomask.trainLoss))),
-          h('tr', {}, h('th', { scope: 'row' }, 'validation loss'), h('td', { class: 'mask-num' }, f(o.causal.val)), h('td', { class: 'mask-num' }, f(o.nomask.val)))))),
-      h('div', { class: 'mask-samples' }, sample('causal'), sample('nomask')),
-      h('p', { class: 'mask-explain' }, explain(o)),
-    );
-  }
-
-  /** What the numbers of this run say, in words. */
-  function explain(o) {
-    const f = (x) => x.toFixed(3);
-    const cheated = o.causal.trainLoss - o.nomask.trainLoss > 0.3;
-    const train = cheated
-      ? `Without the mask the training loss ended at ${f(o.nomask.trainLoss)}, against ${f(o.causal.trainLoss)} with it. `
-        + 'That model did not learn the text better: it learned to copy the next token, which it could see. '
-      : `The model without the mask has not found the trick yet (training loss ${f(o.nomask.trainLoss)} against ${f(o.causal.trainLoss)}): `
-        + 'it usually finds it suddenly after a few hundred steps, so train both for longer. ';
-    const val = o.nomask.val < o.causal.val - 0.3
-      ? `Its validation loss is just as low (${f(o.nomask.val)}): validation batches are scored the same way, with the answer in view, so here that number measures nothing. `
-      : `Validation loss: ${f(o.nomask.val)} without the mask, ${f(o.causal.val)} with it. `;
-    return `${train}${val}Generation is the honest test: when the model writes, the next token does not exist yet, so there is nothing to copy. Compare the two samples.`;
-  }
-
-  function refreshButtons() {
-    trainBoth.disabled = abl.running || ctx.training;
-    trainBoth.title = ctx.training ? 'Wait until your main model has finished training (Pre-train, above)' : '';
-    stop.disabled = !abl.running;
-  }
-
-  async function onStop() {
-    abl.stopped = true;
-    const what = abl.phase === 'generating' ? 'generate' : 'train';
-    await Promise.all(Object.values(SESSIONS).map((session) => ctx.call('stop', { session, what }).catch(() => {})));
-  }
-
   // ---------- state shared by the parts ----------
   function updateState(message) {
-    const error = proof.error ?? abl.error;
-    if (proof.busy || abl.running) setState(root, 'busy', message ?? (abl.running ? ablationStatus.textContent : 'Working…'));
+    const error = proof.error ?? ablation.error;
+    if (proof.busy || ablation.running) setState(root, 'busy', message ?? (ablation.running ? ablation.status : 'Working…'));
     else if (error) setState(root, 'error', error);
-    else if (proof.data || abl.done) setState(root, 'ready', proof.data ? '' : 'Train a model (Pre-train, above) to see the mask over its attention and the proof.');
+    else if (proof.data || ablation.done) setState(root, 'ready', proof.data ? '' : 'Train a model (Pre-train, above) to see the mask over its attention and the proof.');
     else setState(root, 'empty', 'Train a model (Pre-train, above) to see the mask over its attention; the ablation below builds two models of its own.');
   }
 
@@ -420,7 +265,7 @@ export function mount(root, ctx) {
         step: proof.result.step, text: proof.result.text, edited: proof.result.edited, position: proof.result.position, first: proof.result.first,
         maxDelta: proof.result.rows.map((r) => r.delta), before: proof.result.rows.map((r) => r.before), after: proof.result.rows.map((r) => r.after),
       },
-      ablation: abl.out && { ...abl.out, done: abl.done },
+      ablation: ablation.data(),
     };
   }
 
@@ -445,26 +290,24 @@ export function mount(root, ctx) {
     });
   });
   replacement.addEventListener('keydown', (e) => e.key === 'Enter' && change.click());
-  trainBoth.addEventListener('click', runAblation);
-  stop.addEventListener('click', onStop);
   onWidthChange(root, () => {
     if (proof.data && !live.hidden) drawGrid();
   }, ctx.signal);
 
-  ctx.events.addEventListener('progress', refreshButtons);
+  ctx.events.addEventListener('progress', ablation.refresh);
   ctx.events.addEventListener('trained', () => {
-    refreshButtons();
+    ablation.refresh();
     inspectAndProve();
   });
   ctx.events.addEventListener('model', (e) => {
     proof.vocab = null;
-    refreshButtons();
+    ablation.refresh();
     if (!e.detail) showEmpty();
     else if (!ctx.training) inspectAndProve();
   });
   prompt.value = defaultPrompt();
   publish();
-  refreshButtons();
+  ablation.refresh();
   if (ctx.info) inspectAndProve();
   else updateState();
 }

@@ -4,7 +4,7 @@
 // no LayerNorm, GPT-1's post-LN) show why both parts are there.
 import { LossChart, smooth } from '../lib/chart.js';
 import { announcer, coalesced, fmt, h, lineSwatch, mean, onWidthChange, setState, sizeCanvas, throttle, wholeNumber } from './ui.js';
-import { trainInto } from './runs.js';
+import { Experiment } from './runs.js';
 
 /** The ablation runs, in the order they train and are listed. `model` overrides the page's. */
 const VARIANTS = [
@@ -147,11 +147,11 @@ export function mount(root, ctx) {
 
   const data = { step: null, nLayer: null, text: '', residual: [], layerNorms: [], ablation: null, error: null };
   root.panelData = data;
-  let running = null; // {session, stopped} of the ablation in progress
+  const experiment = new Experiment(ctx, VARIANTS.map((v) => `residual:${v.key}`));
 
   function refreshState(message) {
     if (data.error) return setState(root, 'error', data.error);
-    if (running || inspect.busy) return setState(root, 'busy', message ?? (running ? 'Training the ablation models…' : 'Tracing a forward pass…'));
+    if (experiment.running || inspect.busy) return setState(root, 'busy', message ?? (experiment.running ? 'Training the ablation models…' : 'Tracing a forward pass…'));
     if (data.residual.length || data.ablation?.done) return setState(root, 'ready', message);
     setState(root, 'empty', 'Train a model (Pre-train, above) to see its residual stream and LayerNorms, or train the four ablation models below.');
   }
@@ -229,31 +229,32 @@ export function mount(root, ctx) {
     return [lead, h('ul', {}, ...items)];
   }
 
-  async function trainOne(v, opts) {
+  /** Trains variant `v` in its own session, keeps its numbers and drops the model. */
+  async function trainOne(x, v, opts) {
     const session = `residual:${v.key}`;
     const r = { status: 'building', points: [], final: NaN, val: NaN, ms: 0 };
     data.ablation.runs[v.key] = r;
-    running.session = session;
     renderTable();
     const t0 = performance.now();
-    await ctx.call('init', { session, options: opts(v) });
+    await x.build(session, opts(v));
     r.status = 'training';
     renderTable();
-    await trainInto(ctx, session, data.ablation.steps, r.points, (ev) => {
+    await x.train(session, data.ablation.steps, r.points, (ev) => {
       drawSoon();
       runNote.textContent = `${v.label}: step ${ev.step} of ${data.ablation.steps}, loss ${fmt(ev.losses.at(-1))}`;
       announce(runNote.textContent);
     });
     r.final = mean(r.points.slice(-FINAL_WINDOW).map((p) => p[1]));
-    r.val = r.points.length ? (await ctx.call('evaluate', { session })).val : NaN;
+    r.val = r.points.length ? (await x.evaluate(session)).val : NaN;
     r.ms = performance.now() - t0;
-    r.status = running.stopped ? 'stopped' : 'done';
-    // Only the numbers are kept; the model itself is not needed any more.
-    await ctx.call('drop', { session });
+    r.status = x.stopped ? 'stopped' : 'done';
+    // Only the numbers are kept; the model itself is not needed any more (nor its memory).
+    await x.drop(session);
     renderTable();
   }
 
   async function runAblation() {
+    if (experiment.running) return;
     let n;
     try {
       n = wholeNumber(steps.value, { what: 'Steps', min: 20, max: 5000 });
@@ -262,12 +263,15 @@ export function mount(root, ctx) {
       return;
     }
     const nLayer = Number(layers.value);
-    // Earlier runs' sessions (if a previous run was cut short) are freed before new ones are built.
-    await Promise.all(VARIANTS.map((v) => ctx.call('drop', { session: `residual:${v.key}` }).catch(() => {})));
     const opts = (v) => ({ ...ctx.sessionOptions({ model: { ...v.model, nLayer }, training: { steps: n } }), seed: SEED });
     data.ablation = { steps: n, nLayer, preset: opts(VARIANTS[0]).preset, runs: {}, done: false };
     data.error = null;
-    running = { session: null, stopped: false };
+    const done = experiment.run(async (x) => {
+      for (const v of VARIANTS) {
+        if (x.stopped) break;
+        await trainOne(x, v, opts);
+      }
+    });
     run.disabled = true;
     stop.disabled = false;
     ablation.hidden = false;
@@ -275,24 +279,18 @@ export function mount(root, ctx) {
     drawChart();
     refreshState();
     try {
-      for (const v of VARIANTS) {
-        if (running.stopped) break;
-        await trainOne(v, opts);
-      }
+      await done;
       drawChart();
       summary.replaceChildren(...summarize());
-      runNote.textContent = running.stopped ? 'Stopped.' : `Done: ${VARIANTS.length} models, ${n} steps each, ${nLayer} layers.`;
+      runNote.textContent = experiment.stopped ? 'Stopped.' : `Done: ${VARIANTS.length} models, ${n} steps each, ${nLayer} layers.`;
       announce(runNote.textContent, true);
-      data.ablation.done = true;
     } catch (err) {
       // Said once, as the panel's error (an alert under its heading).
       runNote.textContent = '';
       ctx.showError(`The ablation failed: ${err.message}`);
-      if (running.session) ctx.call('drop', { session: running.session }).catch(() => {});
-      data.ablation.done = true;
     }
-    data.ablation.stopped = running.stopped;
-    running = null;
+    data.ablation.done = true;
+    data.ablation.stopped = experiment.stopped;
     run.disabled = false;
     stop.disabled = true;
     renderTable();
@@ -300,11 +298,7 @@ export function mount(root, ctx) {
   }
 
   run.addEventListener('click', runAblation);
-  stop.addEventListener('click', async () => {
-    if (!running) return;
-    running.stopped = true;
-    if (running.session) await ctx.call('stop', { session: running.session, what: 'train' });
-  });
+  stop.addEventListener('click', () => experiment.stop());
 
   ctx.events.addEventListener('trained', inspect);
   ctx.events.addEventListener('model', inspect);
