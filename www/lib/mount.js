@@ -102,6 +102,9 @@ export function mountView(host, element, name, { shadow = true, heading = true, 
   return handle;
 }
 
+/** What a panel may use: the `ctx` of `mount(root, ctx)` (panels/README.md).
+ *  @typedef {ReturnType<typeof panelContext>} PanelContext */
+
 /**
  * What a panel may use (panels/README.md).
  * @param {MountHost} host @param {string} name @param {HTMLElement} root @param {AbortSignal} signal
