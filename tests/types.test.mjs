@@ -2,7 +2,8 @@
 // types/check.ts, which compares them with what the JS modules export and their JSDoc says;
 // each kind of drift found before (wrong member types, a void for a Promise, missing members,
 // classes declared on an entry that does not export them) is put back into a copy, and tsc must
-// fail on it. The reflected attribute properties are compared with the settings schema.
+// fail on it. The reflected attribute properties and the declared choices are compared with the
+// settings schema. Every module of the page carries // @ts-check and passes tsc --strict.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,9 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { SCHEMA } from '../www/lib/state.js';
+import { HIDEABLE, SCHEMA } from '../www/lib/state.js';
+import { STATES, statusOf } from '../www/lib/run.js';
+import { VIEWS } from '../www/panels/index.js';
 import { root } from './browser.mjs';
 
 const TSC = join(root, 'tests', 'node_modules', '.bin', 'tsc');
@@ -26,11 +29,11 @@ function tsc(dir, check) {
   }
 }
 
-test('the modules marked // @ts-check pass tsc --strict (JSDoc types; the others are still to do)', () => {
+test('every module of the page is // @ts-check and passes tsc --strict (JSDoc types)', () => {
   const www = join(root, 'www');
-  const files = ['lib', 'lib/worker', 'panels'].flatMap((dir) => readdirSync(join(www, dir)).filter((f) => f.endsWith('.js')).map((f) => join(www, dir, f)))
-    .filter((f) => readFileSync(f, 'utf8').startsWith('// @ts-check'));
-  assert.ok(files.length >= 14, `${files.length} checked modules`);
+  const files = ['.', 'lib', 'lib/worker', 'panels'].flatMap((dir) => readdirSync(join(www, dir)).filter((f) => f.endsWith('.js')).map((f) => join(www, dir, f)));
+  const unmarked = files.filter((f) => !readFileSync(f, 'utf8').startsWith('// @ts-check'));
+  assert.deepEqual(unmarked, [], 'modules without // @ts-check on their first line');
   assert.equal(tsc(root, files), '');
 });
 
@@ -99,4 +102,32 @@ test('the element\'s declared attribute properties are the settings schema\'s, c
   const declared = members('GptPlaygroundAttributes').sort();
   const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
   assert.deepEqual(declared, [...SCHEMA.map((s) => camel(s.name)), 'autosave'].sort());
+});
+
+test('the declared choices are the code\'s: every choice setting, the hideable parts, the panels, the run states', () => {
+  const files = ['playground.d.ts', 'elements.d.ts'].map((f) => join(root, 'www', 'types', f));
+  const program = ts.createProgram(files, { strict: true, skipLibCheck: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+  const checker = program.getTypeChecker();
+  /** The string or number literals of a union type, sorted. */
+  const literals = (type) => (type.isUnion() ? type.types : [type]).filter((t) => t.isLiteral()).map((t) => t.value).sort();
+  const exported = (file, name) => {
+    const source = program.getSourceFile(file);
+    const symbol = checker.getExportsOfModule(checker.getSymbolAtLocation(source)).find((x) => x.name === name);
+    assert.ok(symbol, `${name} is declared in ${file}`);
+    return checker.getDeclaredTypeOfSymbol(symbol);
+  };
+  const attributes = exported(files[1], 'GptPlaygroundAttributes');
+  const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+  const sorted = (xs) => [...xs].map(String).sort();
+  for (const setting of SCHEMA.filter((x) => x.kind === 'choice')) {
+    const type = checker.getTypeOfSymbol(attributes.getProperty(camel(setting.name)));
+    assert.deepEqual(literals(type).map(String), sorted(setting.values), `the declared ${setting.name} values`);
+  }
+  // `workers`: 'auto' or a number, as SCHEMA's count with its words.
+  const workers = checker.getTypeOfSymbol(attributes.getProperty('workers'));
+  assert.deepEqual(literals(workers), sorted(SCHEMA.find((x) => x.name === 'workers').values));
+  assert.deepEqual(literals(exported(files[0], 'Hideable')), sorted(HIDEABLE));
+  assert.deepEqual(literals(exported(files[0], 'PanelName')), sorted(VIEWS.map((v) => v.name)));
+  assert.deepEqual(literals(exported(files[0], 'RunStateName')), sorted(STATES));
+  assert.deepEqual(literals(exported(files[0], 'Status')), sorted(new Set(STATES.map(statusOf))));
 });

@@ -1,11 +1,28 @@
+// @ts-check
 // A small loss chart on a canvas: training loss (every step, smoothed) and validation loss
 // (at each evaluation). Plain canvas: a charting library would add more than this file.
+
+/**
+ * @typedef {object} Series One line of the chart.
+ * @property {string} label
+ * @property {string} color
+ * @property {[number, number][]} points `[step, loss]`
+ * @property {boolean} [dashed]
+ * @property {number[]} [dash] `[on, off, …]`, instead of `dashed`'s.
+ * @property {boolean} [markers]
+ * @property {[number, number, number][] | null} [band] `[step, low, high]`
+ */
+
 export class LossChart {
   /** `signal` (optional) ends the chart's resize observer, e.g. a panel's ctx.signal;
    *  `summary` (optional) is an element that gets the chart's text alternative: a sentence per
-   *  series (first, last and lowest value), which the canvas names with aria-describedby. */
+   *  series (first, last and lowest value), which the canvas names with aria-describedby.
+   * @param {HTMLCanvasElement} canvas
+   * @param {{signal?: AbortSignal, summary?: HTMLElement}} [options]
+   */
   constructor(canvas, { signal, summary } = {}) {
     this.canvas = canvas;
+    /** @type {Series[]} */
     this.series = [];
     this.summary = summary ?? null;
     if (summary) {
@@ -20,7 +37,9 @@ export class LossChart {
   /** `series`: [{label, color, points: [[step, loss], ...], dashed? or dash: [on, off, …],
    *  markers?, band?}]; `band`:
    *  [[step, low, high], ...] drawn as a light area behind the line. Series differ by dash and
-   *  markers as well as colour, for readers who cannot tell the colours apart. */
+   *  markers as well as colour, for readers who cannot tell the colours apart.
+   * @param {Series[]} series
+   */
   setSeries(series) {
     this.series = series;
     this.draw();
@@ -35,7 +54,7 @@ export class LossChart {
     if (!w || !h) return;
     canvas.width = Math.round(w * dpr);
     canvas.height = Math.round(h * dpr);
-    const ctx = canvas.getContext('2d');
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')); // a chart's canvas has no other context
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     const style = getComputedStyle(canvas);
@@ -67,8 +86,8 @@ export class LossChart {
     const margin = (maxY - minY) * 0.05;
     minY = Math.max(0, minY - margin);
     maxY += margin;
-    const x = (v) => pad.l + (v / maxX) * (w - pad.l - pad.r);
-    const y = (v) => pad.t + (1 - (v - minY) / (maxY - minY)) * (h - pad.t - pad.b);
+    const x = (/** @type {number} */ v) => pad.l + (v / maxX) * (w - pad.l - pad.r);
+    const y = (/** @type {number} */ v) => pad.t + (1 - (v - minY) / (maxY - minY)) * (h - pad.t - pad.b);
 
     ctx.strokeStyle = grid;
     ctx.fillStyle = fg;
@@ -126,12 +145,15 @@ export class LossChart {
 
 let charts = 0;
 
-/** One sentence per series: where it starts, where it ends and its lowest value. */
+/**
+ * One sentence per series: where it starts, where it ends and its lowest value.
+ * @param {Series[]} series
+ */
 export function describeSeries(series) {
-  const f = (v) => (Number.isFinite(v) ? v.toFixed(3) : '–');
+  const f = (/** @type {number} */ v) => (Number.isFinite(v) ? v.toFixed(3) : '–');
   const parts = series.filter((s) => s.points.length).map((s) => {
     const first = s.points[0];
-    const last = s.points.at(-1);
+    const last = /** @type {[number, number]} */ (s.points.at(-1)); // the series has points
     let low = first;
     for (const p of s.points) if (p[1] < low[1]) low = p;
     return s.points.length === 1
@@ -141,8 +163,13 @@ export function describeSeries(series) {
   return parts.length ? parts.join(' ') : 'No values yet.';
 }
 
-/** Exponential moving average of [step, loss] points (the raw per-step loss is noisy). */
+/**
+ * Exponential moving average of [step, loss] points (the raw per-step loss is noisy).
+ * @param {[number, number][]} points
+ * @returns {[number, number][]}
+ */
 export function smooth(points, alpha = 0.1) {
+  /** @type {number | null} */
   let avg = null;
   return points.map(([s, v]) => {
     avg = avg === null ? v : avg + alpha * (v - avg);

@@ -1,7 +1,16 @@
+// @ts-check
 // Promise wrapper around the worker's message schema (../PROTOCOL.md). One ModelWorker is one
 // Web Worker holding one WebAssembly instance. A Playground has one for the reader's model (the
 // primary), and, when needed, one per data-parallel replica (parallel.js) and one for the panels'
 // own models (mount.js).
+
+/** @typedef {Error & {fatal?: boolean, code?: string}} WorkerError An error the worker reported for a request. */
+/**
+ * @typedef {object} PendingCall A request waiting for its result.
+ * @property {(value: any) => void} resolve
+ * @property {(err: Error) => void} reject
+ * @property {((ev: any) => void) | null} onEvent
+ */
 
 let live = 0;
 /** How many model workers are running in this page (tests check that panels share one). */
@@ -10,7 +19,9 @@ export const liveWorkers = () => live;
 /** A module worker from `url`. A page may load this module from another origin (a CDN that sends
  *  CORS headers); a worker must come from the page's own origin, so then a same-origin blob
  *  module that imports the real one stands in (which a `worker-src 'self'` policy forbids: host
- *  the files on your own origin under a strict CSP). */
+ *  the files on your own origin under a strict CSP).
+ * @param {URL} url
+ */
 function startWorker(url) {
   if (url.origin === location.origin) return new Worker(url, { type: 'module' });
   const source = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
@@ -47,7 +58,9 @@ let cpuChoice = 'auto';
 
 /** Which CPU package the page's workers load: `"auto"` (the default: `cpu-relaxed` where the
  *  browser has relaxed SIMD, `cpu` elsewhere), `"cpu-relaxed"` or `"cpu"`. Takes effect for
- *  workers started afterwards, so call it before the first Playground (benchmarks compare both). */
+ *  workers started afterwards, so call it before the first Playground (benchmarks compare both).
+ * @param {string} name
+ */
 export function useCpuPackage(name) {
   if (name !== 'auto' && !CPU_PACKAGES.includes(name)) throw new Error(`unknown CPU package "${name}": auto, ${CPU_PACKAGES.join(', ')}`);
   if (name !== cpuChoice) compiled = null;
@@ -62,8 +75,10 @@ export function cpuPackage() {
 
 // The CPU package's WebAssembly, compiled once per page and posted to every worker (main,
 // data-parallel replicas, the panels'): a replica then starts without fetching or compiling.
+/** @type {Promise<{name: string, module: WebAssembly.Module | null}> | null} */
 let compiled = null;
 
+/** @param {string} name */
 async function compile(name) {
   const response = await fetch(new URL(`../pkg/${name}/gpt_wasm_bg.wasm`, import.meta.url));
   if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
@@ -104,6 +119,7 @@ export class ModelWorker {
   constructor(onFatal, { onSignal, heartbeat = { every: 2000, deadline: 30_000 } } = {}) {
     this.onFatal = onFatal;
     this.onSignal = onSignal;
+    /** @type {Map<number, PendingCall>} */
     this.pending = new Map();
     this.nextId = 1;
     this.alive = true;
@@ -112,6 +128,7 @@ export class ModelWorker {
     this.worker = startWorker(new URL('./worker.js', import.meta.url));
     cpuModule().then(({ name, module }) => this.alive && this.worker.postMessage({ type: 'boot', module, package: name }));
     this.up = false; // booted: a failure from now on is a crash, not a failed start
+    /** @type {Promise<void>} */
     this.booted = new Promise((resolve, reject) => {
       this.bootResolve = () => {
         this.up = true;
@@ -132,7 +149,10 @@ export class ModelWorker {
     this.timer = setInterval(() => this.#listen(heartbeat), heartbeat.every);
   }
 
-  /** Pings a quiet worker; declares it hung when calls wait and nothing was heard for too long. */
+  /**
+   * Pings a quiet worker; declares it hung when calls wait and nothing was heard for too long.
+   * @param {{every: number, deadline: number}} heartbeat
+   */
   #listen({ every, deadline }) {
     if (!this.up || !this.alive) return;
     const quiet = performance.now() - this.heard;
@@ -144,7 +164,10 @@ export class ModelWorker {
     }
   }
 
-  /** The worker is broken: reject what waits, and tell the owner (after boot). */
+  /**
+   * The worker is broken: reject what waits, and tell the owner (after boot).
+   * @param {string} message
+   */
   fail(message) {
     const err = new Error(message);
     this.bootReject(err);
@@ -152,6 +175,7 @@ export class ModelWorker {
     if (this.up && this.alive) this.onFatal?.(err);
   }
 
+  /** @param {any} msg A message of the worker's (PROTOCOL.md). */
   receive(msg) {
     this.heard = performance.now();
     if (msg.type === 'messageerror') {
@@ -174,7 +198,7 @@ export class ModelWorker {
       call.resolve(msg.value);
     } else if (msg.type === 'error') {
       this.pending.delete(msg.id);
-      const err = new Error(msg.message);
+      const err = /** @type {WorkerError} */ (new Error(msg.message));
       err.fatal = msg.fatal;
       if (msg.code) err.code = msg.code;
       call.reject(err);
@@ -184,12 +208,20 @@ export class ModelWorker {
     }
   }
 
+  /** @param {Error} err */
   failAll(err) {
     for (const call of this.pending.values()) call.reject(err);
     this.pending.clear();
   }
 
-  /** Send a request; resolves with its result, calls `onEvent` for each streamed event. */
+  /**
+   * Send a request; resolves with its result, calls `onEvent` for each streamed event.
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   * @param {((ev: any) => void) | null} [onEvent]
+   * @param {Transferable[]} [transfer]
+   * @returns {Promise<any>} The request's result (PROTOCOL.md): its shape depends on `type`.
+   */
   async call(type, fields = {}, onEvent = null, transfer = []) {
     await this.booted;
     if (!this.alive) throw new Error('the model worker has been shut down');
@@ -200,6 +232,7 @@ export class ModelWorker {
     });
   }
 
+  /** @param {string} [reason] */
   terminate(reason = 'the model worker was shut down') {
     if (!this.alive) return;
     this.alive = false;

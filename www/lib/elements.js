@@ -1,3 +1,4 @@
+// @ts-check
 // Custom elements for authors who can add a script tag (EMBEDDING.md):
 //   <gpt-playground id="gpt" corpus="moby" steps="600"></gpt-playground>  the reader's model, with
 //       the data / model / train cards (each optional) or a compact training bar;
@@ -10,10 +11,15 @@ import { errorBox } from './alerts.js';
 import { ATTRIBUTES, SCHEMA, SETTINGS, readState, setting } from './state.js';
 import { choosePanels, findView, stylesheets } from '../panels/index.js';
 
+/** @typedef {import('./mount.js').PanelHandle} PanelHandle */
+/** @typedef {{el?: GptPlaygroundElement, wait?: string, error?: string}} Found The playground a panel belongs to, or why there is none. */
+
 // The playground elements on the page, the panels attached to each, and panels waiting for one to appear.
+/** @type {Set<GptPlaygroundElement>} */
 const playgrounds = new Set();
 /** @type {WeakMap<HTMLElement, Set<GptPanelElement>>} */
 const attached = new WeakMap();
+/** @type {Set<GptPanelElement>} */
 const waiting = new Set();
 // A <gpt-panel>'s attach and detach, for the playground element (private methods of that class).
 /** @type {(panel: GptPanelElement) => void} */
@@ -21,15 +27,15 @@ let attachPanel;
 /** @type {(panel: GptPanelElement) => void} */
 let detachPanel;
 
-const link = (href) => {
+const link = (/** @type {string} */ href) => {
   const l = document.createElement('link');
   l.rel = 'stylesheet';
   l.href = href;
   return l;
 };
-const whenLoaded = (links) => Promise.all(links.map((l) => new Promise((ok) => { l.onload = ok; l.onerror = ok; })));
+const whenLoaded = (/** @type {HTMLLinkElement[]} */ links) => Promise.all(links.map((l) => new Promise((ok) => { l.onload = ok; l.onerror = ok; })));
 /** `chart_hide` -> `chartHide`: an attribute's property name. */
-const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+const camel = (/** @type {string} */ name) => name.replace(/_([a-z])/g, (_, /** @type {string} */ c) => c.toUpperCase());
 
 /**
  * `<gpt-playground>`: one reader's model. Its attributes are the URL parameters (lib/state.js
@@ -44,9 +50,13 @@ export class GptPlaygroundElement extends HTMLElement {
   #pg = null;
   /** @type {AbortController | null} */
   #abort = null;
+  /** @type {HTMLDivElement | null} */
   #layout = null; // the grid the cards and panels are mounted in
+  /** @type {HTMLElement | null} */
   #errors = null; // the playground's own errors, after the views
+  /** @type {Map<string, PanelHandle>} */
   #mounts = new Map(); // view key (name and what it was mounted with) -> its handle
+  /** @type {Promise<void> | null} */
   #rendering = null; // the render in progress
   #renderAgain = false; // attributes changed during it
 
@@ -55,6 +65,7 @@ export class GptPlaygroundElement extends HTMLElement {
 
   /** Resolves when the cards are drawn and the model code is loaded. */
   get ready() { return this.#ready ?? Promise.resolve(); }
+  /** @type {Promise<void> | null} */
   #ready = null;
 
   /** The state the attributes say now (invalid values as their defaults) and the problems. */
@@ -138,7 +149,7 @@ export class GptPlaygroundElement extends HTMLElement {
     }
     // Stylesheets of views shown for the first time, before they are drawn.
     const shadow = /** @type {ShadowRoot} */ (this.shadowRoot);
-    const have = new Set([...shadow.querySelectorAll('link')].map((l) => l.href));
+    const have = new Set([.../** @type {NodeListOf<HTMLLinkElement> & Iterable<HTMLLinkElement>} */ (shadow.querySelectorAll('link'))].map((l) => l.href));
     const links = [...new Set(wanted.flatMap((w) => stylesheets(w.name)))].filter((href) => !have.has(href)).map(link);
     shadow.prepend(...links);
     await whenLoaded(links);
@@ -146,10 +157,10 @@ export class GptPlaygroundElement extends HTMLElement {
     for (const w of wanted) {
       let handle = this.#mounts.get(w.key);
       if (!handle) {
-        handle = pg.mountPanel(this.#layout, w.name, { shadow: false, hide: state.hide, heading });
+        handle = pg.mountPanel(/** @type {HTMLDivElement} */ (this.#layout), w.name, { shadow: false, hide: state.hide, heading });
         this.#mounts.set(w.key, handle);
       }
-      this.#layout.insertBefore(handle.root, this.#errors); // in the order the attributes name
+      /** @type {HTMLDivElement} */ (this.#layout).insertBefore(handle.root, this.#errors); // in the order the attributes name (#layout: made with #pg)
     }
     await Promise.all([...this.#mounts.values()].map((m) => m.ready));
   }
@@ -159,6 +170,7 @@ export class GptPlaygroundElement extends HTMLElement {
     queueMicrotask(() => { if (!this.isConnected) this.destroy(); });
   }
 
+  /** @param {string} name @param {string | null} old @param {string | null} value */
   attributeChangedCallback(name, old, value) {
     const pg = this.#pg;
     if (!pg || old === value) return;
@@ -178,7 +190,7 @@ export class GptPlaygroundElement extends HTMLElement {
   destroy() {
     if (!this.#pg) return;
     playgrounds.delete(this);
-    this.#abort.abort();
+    /** @type {AbortController} */ (this.#abort).abort(); // set with #pg
     this.#pg.destroy();
     this.#pg = null;
     this.#mounts.clear();
@@ -195,12 +207,14 @@ for (const s of SCHEMA) {
   Object.defineProperty(GptPlaygroundElement.prototype, camel(s.name), {
     configurable: true,
     enumerable: true,
+    /** @this {GptPlaygroundElement} */
     get() {
       const pg = this.playground;
       if (s.run && pg) return pg.settings[s.name];
       const { state } = readState((name) => (name === s.name ? this.getAttribute(name) : null));
-      return s.name.endsWith('_hide') ? state.hide.length > 0 : state[s.name];
+      return s.name.endsWith('_hide') ? state.hide.length > 0 : /** @type {Record<string, unknown>} */ (state)[s.name];
     },
+    /** @this {GptPlaygroundElement} @param {unknown} value */
     set(value) {
       if (value === null || value === undefined || value === false) this.removeAttribute(s.name);
       else this.setAttribute(s.name, value === true ? '' : String(value));
@@ -210,7 +224,9 @@ for (const s of SCHEMA) {
 Object.defineProperty(GptPlaygroundElement.prototype, 'autosave', {
   configurable: true,
   enumerable: true,
+  /** @this {GptPlaygroundElement} */
   get() { return this.getAttribute('autosave'); },
+  /** @this {GptPlaygroundElement} @param {unknown} value */
   set(value) {
     if (value === null || value === undefined || value === false) this.removeAttribute('autosave');
     else this.setAttribute('autosave', value === true ? '' : String(value));
@@ -250,24 +266,27 @@ export class GptPanelElement extends HTMLElement {
     }
   }
 
-  /** The playground element this panel belongs to, or a sentence saying why there is none. */
+  /** The playground element this panel belongs to, or a sentence saying why there is none. @returns {Found} */
   #find() {
-    const scope = this.getRootNode();
+    // A connected panel's root (#attach checks): the document or a shadow root.
+    const scope = /** @type {Document | ShadowRoot} */ (this.getRootNode());
     const id = this.getAttribute('playground');
     if (id) {
       const el = scope.getElementById?.(id) ?? document.getElementById(id);
       if (!el) return { wait: `waiting for <gpt-playground id="${id}">` };
       if (el.localName !== 'gpt-playground') return { error: `the element with id "${id}" is a <${el.localName}>, not a <gpt-playground>` };
-      return { el };
+      return { el: /** @type {GptPlaygroundElement} */ (el) };
     }
-    const enclosing = this.closest('gpt-playground');
+    const enclosing = /** @type {GptPlaygroundElement | null} */ (this.closest('gpt-playground'));
     if (enclosing) return { el: enclosing };
-    const all = scope.querySelectorAll('gpt-playground');
+    // Through Element: where types/elements.d.ts is loaded, the tag names its declared class.
+    const all = /** @type {NodeListOf<GptPlaygroundElement>} */ (/** @type {NodeListOf<Element>} */ (scope.querySelectorAll('gpt-playground')));
     if (all.length === 1) return { el: all[0] };
     if (all.length === 0) return { wait: 'waiting for a <gpt-playground> on this page' };
     return { error: `this page has ${all.length} <gpt-playground> elements: say which one with playground="ID"` };
   }
 
+  /** @param {string} text @param {'error' | 'empty'} state */
   #message(text, state) {
     const shadow = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
     const box = document.createElement('p');
@@ -286,12 +305,12 @@ export class GptPanelElement extends HTMLElement {
     try {
       if (name) findView(name);
     } catch (err) {
-      problem = err.message;
+      problem = /** @type {Error} */ (err).message;
     }
-    const found = problem ? {} : this.#find();
+    const found = /** @type {Found} */ (problem ? {} : this.#find());
     if (problem || found.error) {
       waiting.delete(this);
-      this.#message(problem ?? found.error, 'error');
+      this.#message(/** @type {string} */ (problem ?? found.error), 'error');
       return;
     }
     const pg = found.el?.playground;
@@ -302,14 +321,15 @@ export class GptPanelElement extends HTMLElement {
     }
     waiting.delete(this);
     try {
-      this.#handle = pg.mountPanel(this, name, { shadow: true, heading: !this.hasAttribute('title_hide') });
+      this.#handle = pg.mountPanel(this, /** @type {string} */ (name), { shadow: true, heading: !this.hasAttribute('title_hide') });
     } catch (err) {
-      this.#message(err.message, 'error');
+      this.#message(/** @type {Error} */ (err).message, 'error');
       return;
     }
-    this.#owner = found.el;
-    if (!attached.has(found.el)) attached.set(found.el, new Set());
-    attached.get(found.el)?.add(this);
+    // found.el is there: it gave pg.
+    this.#owner = /** @type {GptPlaygroundElement} */ (found.el);
+    if (!attached.has(/** @type {GptPlaygroundElement} */ (found.el))) attached.set(/** @type {GptPlaygroundElement} */ (found.el), new Set());
+    attached.get(/** @type {GptPlaygroundElement} */ (found.el))?.add(this);
   }
 
   /** The panel leaves its playground (removed, or the playground ended). */

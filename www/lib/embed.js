@@ -1,3 +1,4 @@
+// @ts-check
 // embed.html: the playground as an iframe that talks (EMBEDDING.md), for authors who cannot add
 // scripts to their page. No page chrome: only the Train card (unless hidden) and the named panels.
 // The state comes from the URL (v=1: the same parameters as index.html, plus NAME_hide flags);
@@ -11,28 +12,42 @@ import { ATTRIBUTES, STATE_VERSION, readState } from './state.js';
 import { allowedOrigins, embeddingOrigin } from './origins.js';
 import { choosePanels } from '../panels/index.js';
 
+/** @typedef {import('../types/playground.js').PlaygroundEventMap} EventMap */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').SessionInfo} SessionInfo */
+/**
+ * @typedef {object} HostMessage A message in from the host page (checked by the playground).
+ * @property {string} type
+ * @property {unknown} [requestId]
+ * @property {number | string} [steps]
+ * @property {Record<string, unknown>} [settings]
+ * @property {string} [prompt]
+ * @property {number} [maxTokens]
+ * @property {object} [sampling]
+ */
+
 const params = new URLSearchParams(location.search);
 const { state } = readState((k) => params.get(k));
 const SOURCE = 'gpt-playground';
 
 const parent = embeddingOrigin({ framed: window.parent !== window, ancestorOrigins: location.ancestorOrigins, referrer: document.referrer });
 const allowed = allowedOrigins(params.get('origins'), parent, location.origin);
-const isAllowed = (origin) => allowed.includes('*') || allowed.includes(origin);
+const isAllowed = (/** @type {string} */ origin) => allowed.includes('*') || allowed.includes(origin);
 // Messages out go to the embedding page's origin when the browser tells it (status and progress
 // are no secret; `origins=` limits who may drive the embed, not who may watch it).
 const target = parent ?? '*';
 const frame = params.get('frame'); // the host's name for this iframe, echoed in every message
 
+/** @param {string} type @param {Record<string, unknown>} [fields] */
 function post(type, fields = {}) {
   if (window.parent === window) return;
   window.parent.postMessage({ source: SOURCE, v: STATE_VERSION, frame, type, ...fields }, target);
 }
 
 // Theme colours from the URL (an iframe cannot inherit the host's CSS custom properties).
-const colour = (v) => (v && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
+const colour = (/** @type {string | null} */ v) => (v && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
 
 // ---------- the playground ----------
-const el = document.createElement('gpt-playground');
+const el = /** @type {import('./elements.js').GptPlaygroundElement} */ (document.createElement('gpt-playground'));
 // Every parameter the schema declares becomes the element's attribute of the same name, as given
 // (the element reads and checks them, so a bad one is reported as on the page).
 for (const key of ATTRIBUTES) if (params.has(key)) el.setAttribute(key, /** @type {string} */ (params.get(key)));
@@ -49,22 +64,22 @@ for (const [param, prop] of [['accent', '--gpt-accent'], ['background', '--gpt-b
   if (colour(params.get(param))) el.style.setProperty(prop, params.get(param));
 }
 document.body.append(el);
-const pg = el.playground;
+const pg = /** @type {import('./playground.js').Playground} */ (el.playground); // connected just above: it has one
 
-const summary = (info) => info && { preset: info.preset, step: info.step, paramCount: info.paramCount, vocabSize: info.vocabSize, device: info.device };
+const summary = (/** @type {SessionInfo | null} */ info) => info && { preset: info.preset, step: info.step, paramCount: info.paramCount, vocabSize: info.vocabSize, device: info.device };
 
-pg.addEventListener('status', (e) => post('status', { status: e.detail.status }));
-pg.addEventListener('error', (e) => post('error', { message: e.detail.message, panel: e.detail.panel ?? null }));
-pg.addEventListener('model', (e) => post('model', { model: summary(e.detail) }));
+pg.addEventListener('status', (e) => post('status', { status: /** @type {EventMap['status']} */ (e).detail.status }));
+pg.addEventListener('error', (e) => post('error', { message: /** @type {EventMap['error']} */ (e).detail.message, panel: /** @type {EventMap['error']} */ (e).detail.panel ?? null }));
+pg.addEventListener('model', (e) => post('model', { model: summary(/** @type {EventMap['model']} */ (e).detail) }));
 pg.addEventListener('trained', () => post('trained', { step: pg.info?.step ?? 0, reason: pg.run.reason, loss: pg.stats.loss, valLoss: pg.stats.valLoss }));
 // Progress at most ~5 times a second: enough for a host's own display.
 let lastProgress = 0;
-pg.addEventListener('progress', (e) => {
+pg.addEventListener('progress', /** @type {EventListener} */ ((/** @type {EventMap['progress']} */ e) => {
   const now = performance.now();
   if (now - lastProgress < 200 && e.detail.step < e.detail.target) return;
   lastProgress = now;
   post('progress', { step: e.detail.step, target: e.detail.target, loss: e.detail.loss, tokensPerSecond: e.detail.tokensPerSecond });
-});
+}));
 
 // ---------- height, for auto-resize ----------
 let lastHeight = 0;
@@ -78,6 +93,7 @@ const reportHeight = () => {
 new ResizeObserver(reportHeight).observe(document.documentElement);
 
 // ---------- messages in ----------
+/** @type {Record<string, (m: HostMessage) => unknown>} */
 const commands = {
   train: (m) => pg.train(m.steps === undefined ? {} : { steps: m.steps }),
   pause: () => pg.pause(),
@@ -93,8 +109,9 @@ window.addEventListener('message', async (event) => {
   if (!isAllowed(event.origin)) return; // not an origin allowed to drive this embed: ignored
   const m = event.data;
   if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
-  const reply = (fields) => post('result', { requestId: m.requestId ?? null, command: m.type, ...fields });
-  const command = commands[m.type];
+  const reply = (/** @type {Record<string, unknown>} */ fields) => post('result', { requestId: m.requestId ?? null, command: m.type, ...fields });
+  // Own keys only: `constructor` or `toString` are not commands.
+  const command = Object.hasOwn(commands, m.type) ? commands[/** @type {keyof typeof commands} */ (m.type)] : undefined;
   if (!command) {
     reply({ ok: false, error: `unknown message type "${m.type}"; the types are ${Object.keys(commands).join(', ')}` });
     return;
@@ -102,7 +119,7 @@ window.addEventListener('message', async (event) => {
   try {
     reply({ ok: true, value: (await command(m)) ?? null });
   } catch (err) {
-    reply({ ok: false, error: err.message });
+    reply({ ok: false, error: /** @type {Error} */ (err).message });
   }
 });
 

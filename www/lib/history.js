@@ -1,3 +1,4 @@
+// @ts-check
 // A loss history of bounded size, for runs of any length. Each point stands for `stride`
 // consecutive steps (their mean, min and max); when the points exceed `capacity`, neighbours
 // merge in pairs and the stride doubles, so the resolution stays the same over the whole run. A
@@ -7,19 +8,36 @@
 
 const RAW = 5;
 
+/**
+ * @typedef {object} HistoryData A History as plain data (`toJSON()`).
+ * @property {number} [capacity]
+ * @property {Point[]} points
+ * @property {number} [stride]
+ * @property {number[]} first
+ * @property {number[]} recent
+ * @property {number} count
+ */
+/** @typedef {[lastStep: number, mean: number, min: number, max: number, count: number, firstStep: number]} Point */
+
 export class History {
   /** @param {number} capacity most points kept (at least 8) */
   constructor(capacity = 4096) {
     this.capacity = Math.max(8, capacity);
-    /** [lastStep, mean, min, max, count, firstStep] per point, steps increasing */
+    /** [lastStep, mean, min, max, count, firstStep] per point, steps increasing @type {Point[]} */
     this.points = [];
     this.stride = 1; // steps per point
+    /** @type {number[]} */
     this.first = []; // the first RAW values
+    /** @type {number[]} */
     this.recent = []; // the latest RAW values
     this.count = 0; // values pushed
   }
 
-  /** Appends the value of `step` (steps must increase). */
+  /**
+   * Appends the value of `step` (steps must increase).
+   * @param {number} step
+   * @param {number} value
+   */
   push(step, value) {
     this.count++;
     if (this.first.length < RAW) this.first.push(value);
@@ -40,6 +58,7 @@ export class History {
   }
 
   #halve() {
+    /** @type {Point[]} */
     const merged = [];
     for (let i = 0; i < this.points.length; i += 2) {
       const a = this.points[i];
@@ -55,22 +74,27 @@ export class History {
     this.stride *= 2;
   }
 
-  /** Plain data (for a snapshot kept in IndexedDB). */
+  /** Plain data (for a snapshot kept in IndexedDB). @returns {HistoryData} */
   toJSON() {
     return { capacity: this.capacity, points: this.points, stride: this.stride, first: this.first, recent: this.recent, count: this.count };
   }
 
-  /** A History from `toJSON()`'s data. */
+  /**
+   * A History from `toJSON()`'s data.
+   * @param {HistoryData | null | undefined} data
+   */
   static from(data) {
     const h = new History(data?.capacity);
     if (data) {
-      Object.assign(h, { points: data.points.map((p) => [...p]), stride: data.stride ?? 1, first: [...data.first], recent: [...data.recent], count: data.count });
+      Object.assign(h, { points: data.points.map((p) => /** @type {Point} */ ([...p])), stride: data.stride ?? 1, first: [...data.first], recent: [...data.recent], count: data.count });
     }
     return h;
   }
 
   /** Drops what came after `step` (a run restored from a snapshot taken at `step`); a point that
-   *  straddles `step` stays whole. */
+   *  straddles `step` stays whole.
+   * @param {number} step
+   */
   truncate(step) {
     this.points = this.points.filter((p) => p[5] <= step);
     this.count = this.points.reduce((a, p) => a + p[4], 0);
@@ -86,12 +110,12 @@ export class History {
   get firstMean() { return mean(this.first); }
   /** Mean of the latest five values. */
   get recentMean() { return mean(this.recent); }
-  /** [step, value] pairs for drawing: each point at the middle of its steps, at their mean. */
+  /** [step, value] pairs for drawing: each point at the middle of its steps, at their mean. @returns {[number, number][]} */
   pairs() { return this.points.map((p) => [(p[0] + p[5]) / 2, p[1]]); }
-  /** [step, min, max] for a band behind the line. */
+  /** [step, min, max] for a band behind the line. @returns {[number, number, number][]} */
   band() { return this.points.map((p) => [(p[0] + p[5]) / 2, p[2], p[3]]); }
   /** True once points stand for more than one value (the chart then shows a min/max band). */
   get merged() { return this.stride > 1; }
 }
 
-const mean = (xs) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
+const mean = (/** @type {number[]} */ xs) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);

@@ -139,7 +139,8 @@ function panelContext(host, name, root, signal, id, sessions, hide) {
     get pretrained() { return pg.pretrained; },
     get origin() { return pg.origin; },
     settings: () => host.settings(),
-    sessionOptions: (/** @type {object} */ extra) => pg.sessionOptions(extra),
+    /** @param {object} [extra] @returns {import('../pkg/cpu/gpt_wasm.js').SessionOptions} */
+    sessionOptions: (extra) => pg.sessionOptions(extra),
     ensureModel: () => pg.ensureModel(),
     loadCorpus,
     showError: (/** @type {string} */ message) => host.error(message, { panel: name, root }),

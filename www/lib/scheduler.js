@@ -1,3 +1,4 @@
+// @ts-check
 // The worker's scheduler: every call into a model session goes through it. Pure JavaScript with
 // no worker or WebAssembly of its own, so its interleavings are tested in Node
 // (tests/scheduler.test.mjs).
@@ -12,25 +13,50 @@
 // - Long jobs are registered under their request id, so `stop` (by session) and `cancel` (by
 //   request id) end them between two calls.
 
+/**
+ * @typedef {object} Job A long request running on a session.
+ * @property {number} id The request's id.
+ * @property {string} session
+ * @property {JobKind} kind
+ * @property {boolean} stop Set to end the job between two calls.
+ */
+/** @typedef {'train' | 'generate'} JobKind */
+/** @typedef {<T>(fn: () => T | PromiseLike<T>) => Promise<T>} Lock */
+
 /** A call on a session that has been dropped or replaced. */
 export class SessionGone extends Error {
+  /** @param {string} name */
   constructor(name) {
     super(name === 'main' ? 'no model yet: press Train (or load a saved model) first' : `no session named "${name}"`);
     this.name = 'SessionGone';
   }
 }
 
-/** One session object and the calls queued for it. */
+/**
+ * One session object and the calls queued for it.
+ * @template {{free?: () => void}} S
+ */
 class SessionQueue {
+  /**
+   * @param {string} name
+   * @param {S} object
+   * @param {Lock} lock
+   */
   constructor(name, object, lock) {
     this.name = name;
     this.object = object;
     this.lock = lock;
+    /** @type {Promise<unknown>} */
     this.tail = Promise.resolve();
     this.closed = false;
   }
 
-  /** Runs `fn(object)` after every call queued before it, under the global lock. */
+  /**
+   * Runs `fn(object)` after every call queued before it, under the global lock.
+   * @template T
+   * @param {(object: S) => T | PromiseLike<T>} fn
+   * @returns {Promise<T>}
+   */
   run(fn) {
     if (this.closed) return Promise.reject(new SessionGone(this.name));
     const result = this.tail.then(() => {
@@ -53,13 +79,21 @@ class SessionQueue {
   }
 }
 
+/**
+ * The sessions, their queues and their jobs. `S`: what a session is (the model's wasm Session).
+ * @template {{free?: () => void}} [S=import('../pkg/cpu/gpt_wasm.js').Session]
+ */
 export class Scheduler {
   constructor() {
+    /** @type {Map<string, SessionQueue<S>>} */
     this.sessions = new Map();
+    /** @type {Map<number, Job>} */
     this.jobs = new Map(); // request id -> {id, session, kind, stop}
+    /** @type {Set<string>} */
     this.building = new Set(); // sessions being built or replaced
+    /** @type {Promise<unknown>} */
     let chain = Promise.resolve();
-    /** The one lock across sessions: `fn` runs after every call started before it. */
+    /** The one lock across sessions: `fn` runs after every call started before it. @type {Lock} */
     this.lock = (fn) => {
       const result = chain.then(fn);
       chain = result.catch(() => {});
@@ -72,24 +106,39 @@ export class Scheduler {
     return [...this.sessions.keys()];
   }
 
+  /** @param {string} name */
   has(name) {
     return this.sessions.has(name);
   }
 
   /** Runs `fn(session)` in `name`'s queue; rejects with SessionGone if there is no such session
-   *  (or it is dropped before the call's turn comes). */
+   *  (or it is dropped before the call's turn comes).
+   * @template T
+   * @param {string} name
+   * @param {(session: S) => T | PromiseLike<T>} fn
+   * @returns {Promise<T>}
+   */
   call(name, fn) {
     const queue = this.sessions.get(name);
     if (!queue) return Promise.reject(new SessionGone(name));
     return queue.run(fn);
   }
 
-  /** Runs `fn` under the global lock, outside any session (building one, a tokenizer, …). */
+  /**
+   * Runs `fn` under the global lock, outside any session (building one, a tokenizer, …).
+   * @template T
+   * @param {() => T | PromiseLike<T>} fn
+   * @returns {Promise<T>}
+   */
   exclusive(fn) {
     return this.lock(fn);
   }
 
-  /** Jobs (long requests) running on session `name`, optionally of one kind. */
+  /**
+   * Jobs (long requests) running on session `name`, optionally of one kind.
+   * @param {string} name
+   * @param {JobKind} [kind]
+   */
   running(name, kind) {
     return [...this.jobs.values()].filter((j) => j.session === name && (!kind || j.kind === kind));
   }
@@ -98,6 +147,12 @@ export class Scheduler {
    * Runs a long job (`kind`: "train" or "generate") for request `id` on session `name`:
    * `body(job)` is a loop of `call`s that checks `job.stop` between them. One job of a kind per
    * session at a time.
+   * @template T
+   * @param {number} id
+   * @param {string} name
+   * @param {JobKind} kind
+   * @param {(job: Job) => Promise<T>} body
+   * @returns {Promise<T>}
    */
   async job(id, name, kind, body) {
     if (!this.sessions.has(name)) throw new SessionGone(name);
@@ -105,6 +160,7 @@ export class Scheduler {
     if (this.running(name, kind).length) {
       throw new Error(kind === 'train' ? 'training is already running: stop it first' : 'a generation is already running: stop it first');
     }
+    /** @type {Job} */
     const job = { id, session: name, kind, stop: false };
     this.jobs.set(id, job);
     try {
@@ -115,14 +171,20 @@ export class Scheduler {
   }
 
   /** Asks the jobs of session `name` (of `kinds`, default all) to stop after their current
-   *  call; returns how many were asked. */
+   *  call; returns how many were asked.
+   * @param {string} name
+   * @param {readonly JobKind[]} [kinds]
+   */
   stop(name, kinds = ['train', 'generate']) {
     const jobs = this.running(name).filter((j) => kinds.includes(j.kind));
     for (const j of jobs) j.stop = true;
     return jobs.length;
   }
 
-  /** Asks the job started by request `id` to stop; false when there is none. */
+  /**
+   * Asks the job started by request `id` to stop; false when there is none.
+   * @param {number} id
+   */
   cancel(id) {
     const job = this.jobs.get(id);
     if (job) job.stop = true;
@@ -133,6 +195,9 @@ export class Scheduler {
    * Builds a session with `make()` (under the lock) and puts it under `name`, freeing the one it
    * replaces after that one's queued calls. Refused while a job runs on `name`, also when one
    * started while building (the new object is freed then, the old one kept).
+   * @param {string} name
+   * @param {() => S | PromiseLike<S>} make
+   * @returns {Promise<S>}
    */
   async replace(name, make) {
     const busy = () => this.running(name).length > 0;
@@ -154,7 +219,10 @@ export class Scheduler {
     }
   }
 
-  /** Stops `name`'s jobs and frees it once its queued calls are done; resolves when freed. */
+  /**
+   * Stops `name`'s jobs and frees it once its queued calls are done; resolves when freed.
+   * @param {string} name
+   */
   async drop(name) {
     const queue = this.sessions.get(name);
     if (!queue) return false;

@@ -1,3 +1,4 @@
+// @ts-check
 // The playground's state as one plain, URL-serialisable object (as TensorFlow Playground's
 // state.ts), declared once in SCHEMA below: every setting and view option, its valid values, its
 // default, and its name (the same name is a URL parameter of index.html and embed.html, an
@@ -33,10 +34,10 @@ export const HIDEABLE = /** @type {const} */ (['data', 'model', 'train', 'chart'
  */
 
 /** A choice's values and their labels, from `[value, label]` pairs in the order they are shown. */
-const choices = (pairs) => ({ values: Object.freeze(pairs.map(([v]) => v)), labels: Object.freeze(pairs) });
+const choices = (/** @type {(readonly [string, string])[]} */ pairs) => ({ values: Object.freeze(pairs.map(([v]) => v)), labels: Object.freeze(pairs) });
 
 /** Every setting and view option, once. @type {readonly Setting[]} */
-export const SCHEMA = Object.freeze([
+export const SCHEMA = Object.freeze(/** @type {Setting[]} */ ([
   { name: 'corpus', kind: 'choice', run: true, default: 'names', noun: 'corpora', ...choices(Object.entries(CORPORA).map(([k, c]) => [k, c.label])) },
   {
     name: 'preset', kind: 'choice', run: true, default: 'tiny', noun: 'presets',
@@ -54,7 +55,7 @@ export const SCHEMA = Object.freeze([
   { name: 'panels', kind: 'list', run: false, default: null, noun: 'panels' },
   { name: 'layout', kind: 'choice', run: false, default: 'cards', noun: 'layouts', ...choices([['cards', 'the setup cards'], ['bar', 'a compact training bar']]) },
   ...HIDEABLE.map((part) => ({ name: `${part}_hide`, kind: 'flag', run: false, default: false, noun: `${part}_hide` })),
-].map((s) => Object.freeze(s)));
+]).map((s) => Object.freeze(s)));
 
 /** The run's settings by name, in order: corpus, preset, tokenizer, steps, device, workers. */
 export const SETTINGS = SCHEMA.filter((s) => s.run).map((s) => s.name);
@@ -62,7 +63,10 @@ export const SETTINGS = SCHEMA.filter((s) => s.run).map((s) => s.name);
 export const ATTRIBUTES = SCHEMA.map((s) => s.name);
 const byName = new Map(SCHEMA.map((s) => [s.name, s]));
 
-/** The schema entry called `name`, or an Error naming the settings. */
+/**
+ * The schema entry called `name`, or an Error naming the settings.
+ * @param {string} name
+ */
 export function setting(name) {
   const s = byName.get(name);
   if (!s) throw new Error(`unknown setting "${name}"; the settings are ${SETTINGS.join(', ')}`);
@@ -70,7 +74,7 @@ export function setting(name) {
 }
 
 /** The values of setting `name` as the model card offers them: `[[value, label]]`. */
-export const choicesOf = (name) => setting(name).labels ?? [];
+export const choicesOf = (/** @type {string} */ name) => setting(name).labels ?? [];
 
 /** The default state: the bundled first names, the tiny preset, 1500 steps, device chosen for you. */
 export const DEFAULTS = Object.freeze({
@@ -78,21 +82,24 @@ export const DEFAULTS = Object.freeze({
   hide: Object.freeze([]),
 });
 
-const quoted = (xs) => xs.map((x) => `"${x}"`).join(', ');
-const isOn = (raw) => raw !== null && raw !== undefined && raw !== false && raw !== '0' && raw !== 'false';
+const quoted = (/** @type {readonly (string | number)[]} */ xs) => xs.map((x) => `"${x}"`).join(', ');
+const isOn = (/** @type {unknown} */ raw) => raw !== null && raw !== undefined && raw !== false && raw !== '0' && raw !== 'false';
 
 /**
  * Checks one value of setting `key` (a string as in a URL, or the value itself); returns the value
  * to use or throws an Error that names the valid ones.
+ * @param {string} key
+ * @param {unknown} raw
+ * @returns {string | number | boolean | null}
  */
 export function checkSetting(key, raw) {
   const s = setting(key);
   switch (s.kind) {
     case 'choice':
-      if (!s.values?.includes(raw)) throw new Error(`unknown ${s.name} "${raw}"; the ${s.noun} are ${quoted(s.values ?? [])}`);
-      return raw;
+      if (!s.values?.includes(/** @type {string | number} */ (raw))) throw new Error(`unknown ${s.name} "${raw}"; the ${s.noun} are ${quoted(s.values ?? [])}`);
+      return /** @type {string | number} */ (raw);
     case 'count': {
-      if (s.values?.includes(raw)) return raw;
+      if (s.values?.includes(/** @type {string | number} */ (raw))) return /** @type {string | number} */ (raw);
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim() === '' ? NaN : raw);
       const min = s.min ?? 1;
       const max = s.max ?? Infinity;
@@ -166,14 +173,18 @@ export function stateEntries(state) {
   const out = [];
   const hide = new Set(state.hide ?? []);
   for (const s of SCHEMA) {
-    const value = s.name.endsWith('_hide') ? hide.has(s.name.slice(0, -'_hide'.length)) : /** @type {any} */ (state)[s.name];
+    const value = s.name.endsWith('_hide') ? hide.has(s.name.slice(0, -'_hide'.length)) : /** @type {Record<string, unknown>} */ (state)[s.name];
     if (value === undefined || value === null || value === s.default) continue;
     out.push([s.name, s.kind === 'flag' ? (value ? '1' : '0') : String(value)]);
   }
   return out;
 }
 
-/** A state as URL parameters (only what differs from the defaults, plus `v`). */
+/**
+ * A state as URL parameters (only what differs from the defaults, plus `v`).
+ * @param {Partial<State>} state
+ * @param {{version?: boolean}} [options]
+ */
 export function stateToParams(state, { version = true } = {}) {
   const p = new URLSearchParams();
   if (version) p.set('v', String(STATE_VERSION));

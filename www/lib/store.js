@@ -1,3 +1,4 @@
+// @ts-check
 // The reader's training run, kept in this browser (IndexedDB) so that a reload, a discarded tab
 // or a crash loses nothing: the run's snapshot (model, optimizer, samplers), the corpus, the
 // settings and the loss history. One record per key (the full page uses "main"; an element
@@ -7,6 +8,7 @@
 const DB = 'gpt-playground';
 const STORE = 'runs';
 
+/** @returns {Promise<IDBDatabase>} */
 function open() {
   return new Promise((resolve, reject) => {
     if (!globalThis.indexedDB) {
@@ -22,14 +24,21 @@ function open() {
 }
 
 /** A sentence for the reader about a storage failure. */
-const explain = (e) => new Error(e?.name === 'QuotaExceededError'
+const explain = (/** @type {DOMException | Error | null | undefined} */ e) => new Error(e?.name === 'QuotaExceededError'
   ? 'the browser has no room left for this page (storage quota exceeded)'
   : `the browser storage failed: ${e?.message ?? 'unknown reason'}`);
 
+/**
+ * Runs `fn` in a transaction; resolves with its request's result once the transaction is done.
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore) => IDBRequest} fn
+ * @returns {Promise<unknown>}
+ */
 async function run(mode, fn) {
   const db = await open();
   try {
     return await new Promise((resolve, reject) => {
+      /** @type {IDBRequest | undefined} */
       let req;
       try {
         const tx = db.transaction(STORE, mode);
@@ -37,7 +46,7 @@ async function run(mode, fn) {
         tx.oncomplete = () => resolve(req?.result);
         tx.onabort = tx.onerror = () => reject(explain(tx.error ?? req?.error));
       } catch (e) {
-        reject(explain(e)); // thrown at once (a full quota, a value that cannot be stored)
+        reject(explain(/** @type {Error} */ (e))); // thrown at once (a full quota, a value that cannot be stored)
       }
     });
   } finally {
@@ -46,8 +55,8 @@ async function run(mode, fn) {
 }
 
 /** Keeps `record` under `key` (replacing the one before). */
-export const putRun = (key, record) => run('readwrite', (s) => s.put(record, key));
+export const putRun = (/** @type {string} */ key, /** @type {unknown} */ record) => run('readwrite', (s) => s.put(record, key));
 /** The record under `key`, or undefined. */
-export const getRun = (key) => run('readonly', (s) => s.get(key));
+export const getRun = (/** @type {string} */ key) => run('readonly', (s) => s.get(key));
 /** Forgets the record under `key`. */
-export const deleteRun = (key) => run('readwrite', (s) => s.delete(key));
+export const deleteRun = (/** @type {string} */ key) => run('readwrite', (s) => s.delete(key));

@@ -1,3 +1,4 @@
+// @ts-check
 // The Web Worker that owns the model. The page talks to it only through the messages described
 // in PROTOCOL.md, so long training never blocks painting or input. Every call into a model
 // session goes through the scheduler (scheduler.js): one queue per session, one call at a time.
@@ -12,31 +13,39 @@ import { gpt2, gpt2Fetch, requestCorpus, textTokenizer, tokenizeWith, tokenizers
 import { debug } from './worker/gpu.js';
 import { embeddingMap, neighbours } from './worker/embeddings.js';
 
+/** @typedef {import('./worker/sessions.js').Request} Request */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').SessionOptions} SessionOptions */
+/**
+ * @typedef {{bytes?: Uint8Array, gradients?: Float32Array, points?: Float64Array, files?: import('../pkg/cpu/gpt_wasm.js').HfFile[]} | null | undefined} Transferring
+ *   A reply's value as far as the buffers it transfers go (other values have none of these fields).
+ */
+
+/** What each request type does: `id` is the request's, `m` the request. @type {Record<string, (id: number, m: Request) => unknown>} */
 const handlers = {
   init: async (_, m) => {
     const { Session } = await packageFor(m.options?.device);
-    return replace(m, () => Session.create(m.options));
+    return replace(m, () => Session.create(/** @type {SessionOptions} */ (m.options)));
   },
   load: async (_, m) => {
     const { Session } = await packageFor(m.options?.device);
-    return replace(m, () => Session.load(new Uint8Array(m.bytes), m.options ?? {}));
+    return replace(m, () => Session.load(new Uint8Array(/** @type {ArrayBuffer} */ (m.bytes)), m.options ?? {}));
   },
   // A Hugging Face GPT-2 folder's files ({name, bytes: ArrayBuffer}[]) as a new session.
   importHf: async (_, m) => {
     const { Session } = await packageFor(m.options?.device);
-    const files = m.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) }));
+    const files = /** @type {{name: string, bytes: ArrayBuffer}[]} */ (m.files).map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) }));
     return replace(m, () => Session.importHf(files, m.options ?? {}));
   },
   // A training run (model, optimizer, samplers) saved by `snapshot`, continued exactly.
   resume: async (_, m) => {
     const { Session } = await packageFor(m.options?.device);
-    return replace(m, () => Session.resume(new Uint8Array(m.bytes), m.options ?? {}));
+    return replace(m, () => Session.resume(new Uint8Array(/** @type {ArrayBuffer} */ (m.bytes)), m.options ?? {}));
   },
   snapshot: async (_, m) => ({ bytes: await on(m, (s) => s.snapshot()) }),
   // Data-parallel training (one replica per worker): this replica's shard of the next global
   // batch, then the averaged gradients applied by every replica alike.
-  gradients: (_, m) => on(m, (s) => s.gradients(m.shard, m.of)),
-  apply: (_, m) => on(m, (s) => s.applyGradients(m.gradients)),
+  gradients: (_, m) => on(m, (s) => s.gradients(/** @type {number} */ (m.shard), /** @type {number} */ (m.of))),
+  apply: (_, m) => on(m, (s) => s.applyGradients(/** @type {Float32Array} */ (m.gradients))),
   ring: (_, m) => joinRing(m),
   ringStep: (_, m) => ringStep(m, on),
   // Which device trains faster: `steps` timed steps (after one that warms up: WebGPU compiles its
@@ -44,7 +53,7 @@ const handlers = {
   // gradients plus the optimizer step: what each of that many data-parallel workers does.
   measure: (_, m) => scheduler.exclusive(async () => {
     const { Session } = await packageFor(m.options?.device);
-    const session = await Session.create(m.options);
+    const session = await Session.create(/** @type {SessionOptions} */ (m.options));
     try {
       const of = m.shards ?? 1; // a divisor of the batch size (the page sees to it)
       const step = async () => {
@@ -57,7 +66,7 @@ const handlers = {
       for (let i = 0; i < steps; i++) await step();
       const ms = (now() - t) / steps;
       const info = session.info();
-      return { msPerStep: ms, tokensPerSecond: (info.batchSize * info.config.block_size * 1000) / ms, paramCount: info.paramCount, batchSize: info.batchSize };
+      return { msPerStep: ms, tokensPerSecond: (/** @type {number} */ (info.batchSize) * info.config.block_size * 1000) / ms, paramCount: info.paramCount, batchSize: info.batchSize };
     } finally {
       session.free();
     }
@@ -71,10 +80,11 @@ const handlers = {
     const bytes = await on(m, (s) => s.save());
     const { Session } = await packageFor('cpu');
     await scheduler.replace(copyName(name), () => Session.load(bytes, { device: 'cpu' }));
+    /** @type {{device: 'cpu' | 'webgpu', cpuTokensPerSecond?: number, webgpuTokensPerSecond?: number}} */
     const result = { device: 'cpu' };
     if (m.measure) {
-      result.cpuTokensPerSecond = 1000 / (await tokenMs(copyName(name), m.prompt));
-      result.webgpuTokensPerSecond = 1000 / (await tokenMs(name, m.prompt));
+      result.cpuTokensPerSecond = 1000 / (await tokenMs(copyName(name), /** @type {string} */ (m.prompt)));
+      result.webgpuTokensPerSecond = 1000 / (await tokenMs(name, /** @type {string} */ (m.prompt)));
       if (result.webgpuTokensPerSecond > result.cpuTokensPerSecond) result.device = 'webgpu';
     }
     if (result.device === 'cpu') copies.add(name);
@@ -82,7 +92,7 @@ const handlers = {
     return result;
   },
   debug: (_, m) => {
-    const hook = debug[m.action];
+    const hook = debug[/** @type {string} */ (m.action)];
     if (!hook) throw new Error(`unknown debug action "${m.action}"; the actions are ${Object.keys(debug).join(', ')}`);
     hook();
     return { ok: true };
@@ -100,7 +110,7 @@ const handlers = {
   train: (id, m) => scheduler.job(id, sessionName(m), 'train', (job) => trainLoop(id, m, job)),
   generate: (id, m) => scheduler.job(id, sessionName(m), 'generate', (job) => generateLoop(id, m, job)),
   evaluate: (_, m) => on(m, (s) => s.evaluate()),
-  finetune: (_, m) => on(m, (s) => s.fineTune(m.options)),
+  finetune: (_, m) => on(m, (s) => s.fineTune(/** @type {import('../pkg/cpu/gpt_wasm.js').FineTuneOptions} */ (m.options))),
   sampling: (_, m) => on(m, (s) => s.setSampling(checkSampling(m.sampling) ?? {})),
   tokenize: (_, m) => on(m, (s) => s.tokenize(m.text ?? '')),
   inspect: (_, m) => on(m, (s) => s.inspect(m.text ?? '')),
@@ -129,7 +139,7 @@ const handlers = {
 };
 
 onmessage = async (event) => {
-  const msg = event.data;
+  const msg = /** @type {Request} */ (event.data);
   // The first message: which CPU package, and its compiled module (or null: fetch and compile
   // it here).
   if (msg.type === 'boot') {
@@ -151,7 +161,7 @@ onmessage = async (event) => {
     return;
   }
   if (msg.type === 'cancel') {
-    send({ id: msg.id, type: 'result', value: { cancelled: scheduler.cancel(msg.target) } });
+    send({ id: msg.id, type: 'result', value: { cancelled: scheduler.cancel(/** @type {number} */ (msg.target)) } });
     return;
   }
   if (READS.has(msg.type) && copies.has(sessionName(msg))) msg.session = copyName(sessionName(msg));
@@ -162,12 +172,12 @@ onmessage = async (event) => {
     return;
   }
   try {
-    const value = await handler(msg.id, msg);
+    const value = /** @type {Transferring} */ (await handler(msg.id, msg));
     const transfer = value?.bytes ? [value.bytes.buffer] : value?.gradients ? [value.gradients.buffer] : value?.points ? [value.points.buffer]
       : value?.files ? value.files.map((f) => f.bytes.buffer) : [];
     send({ id: msg.id, type: 'result', value }, transfer);
   } catch (err) {
-    send({ id: msg.id, type: 'error', ...describe(err), ...(err.code ? { code: err.code } : {}) });
+    send({ id: msg.id, type: 'error', ...describe(err), ...(/** @type {{code?: string}} */ (err).code ? { code: /** @type {{code?: string}} */ (err).code } : {}) });
   }
 };
 

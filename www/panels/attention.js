@@ -1,9 +1,14 @@
+// @ts-check
 // Self-attention: for a prompt, every layer and head of the reader's model turns each position
 // (a query) into a probability distribution over the positions it may look at (the keys). The
 // small multiples show all heads at once; the large view and the bars show one head and one token.
 import { blues, coalesced, corpusSnippet, h, onWidthChange, replaceKeepingFocus, setState, visible } from './ui.js';
 import { colourLegend, drawHeatmap, drawThumb, headMatrix, heatmapLayout } from './heatmap.js';
 
+/** An inspection with the training step and the prompt it was made of.
+ *  @typedef {import('../pkg/cpu/gpt_wasm.js').Inspection & {step: number, text: string}} Inspected */
+
+/** @param {HTMLElement & {panelData?: unknown}} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
   // A textarea, not an input: an input would drop the newlines that separate lines of the corpus.
   const prompt = h('textarea', { dataset: { role: 'attention-prompt' }, rows: '2', autocomplete: 'off', spellcheck: 'false' });
@@ -34,6 +39,7 @@ export function mount(root, ctx) {
     body,
   );
 
+  /** @type {{data: Inspected | null, layer: number, head: number, query: number, edited: boolean, weights?: number[]}} */
   const state = { data: null, layer: 0, head: 0, query: -1, edited: false };
 
   function defaultPrompt() {
@@ -53,7 +59,7 @@ export function mount(root, ctx) {
     const step = ctx.info.step;
     try {
       const text = prompt.value || defaultPrompt();
-      const data = await ctx.call('inspect', { text });
+      const data = /** @type {import('../pkg/cpu/gpt_wasm.js').Inspection} */ (await ctx.call('inspect', { text }));
       state.data = { ...data, step, text };
       if (state.layer >= data.n_layer) state.layer = 0;
       if (state.head >= data.n_head) state.head = 0;
@@ -63,7 +69,7 @@ export function mount(root, ctx) {
       render();
       setState(root, 'ready', !ctx.pretrained ? 'This model is untrained (step 0): expect nearly uniform attention. Train it and inspect again.' : '');
     } catch (err) {
-      setState(root, 'error', `Could not inspect the prompt: ${err.message}`);
+      setState(root, 'error', `Could not inspect the prompt: ${/** @type {Error} */ (err).message}`);
     } finally {
       inspect.disabled = false;
     }
@@ -83,8 +89,9 @@ export function mount(root, ctx) {
     publish();
   }
 
+  // These draw state.data: called only once an inspection is in it.
   function renderThumbs() {
-    const d = state.data;
+    const d = /** @type {Inspected} */ (state.data);
     const T = d.tokens.length;
     const avail = Math.max(200, root.clientWidth - 40);
     const size = Math.max(44, Math.min(110, Math.floor((avail - (d.n_head - 1) * 8) / d.n_head) - 10));
@@ -96,7 +103,7 @@ export function mount(root, ctx) {
         const canvas = h('canvas', { 'aria-label': `Attention heatmap of ${name}` });
         const selected = l === state.layer && hd === state.head;
         const button = h('button', {
-          class: 'attention-thumb', 'aria-pressed': String(selected), dataset: { layer: l, head: hd }, title: `Enlarge ${name}`,
+          class: 'attention-thumb', 'aria-pressed': String(selected), dataset: { layer: String(l), head: String(hd) }, title: `Enlarge ${name}`,
           onclick: () => select(l, hd),
         }, canvas, h('span', {}, name));
         drawThumb(canvas, headMatrix(d, l, hd), T, size);
@@ -105,18 +112,23 @@ export function mount(root, ctx) {
     }
   }
 
+  /** @param {number} layer @param {number} head */
   function select(layer, head) {
     state.layer = layer;
     state.head = head;
-    for (const b of thumbs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(+b.dataset.layer === layer && +b.dataset.head === head));
+    // A NodeList is iterable in every browser (the checked lib lacks dom.iterable); every thumb has data-layer and data-head.
+    for (const b of /** @type {NodeListOf<HTMLButtonElement> & Iterable<HTMLButtonElement>} */ (thumbs.querySelectorAll('button'))) {
+      b.setAttribute('aria-pressed', String(+(/** @type {string} */ (b.dataset.layer)) === layer && +(/** @type {string} */ (b.dataset.head)) === head));
+    }
     renderBig();
     renderQuery();
     publish();
   }
 
+  /** @type {import('./heatmap.js').HeatmapLayout | null} */
   let layout = null;
   function renderBig() {
-    const d = state.data;
+    const d = /** @type {Inspected} */ (state.data);
     const labels = d.tokenStrings.map(visible);
     const avail = bigWrap.clientWidth || 320;
     layout = heatmapLayout(labels, avail);
@@ -126,12 +138,12 @@ export function mount(root, ctx) {
   }
 
   function renderQuery() {
-    const d = state.data;
+    const d = /** @type {Inspected} */ (state.data);
     const T = d.tokens.length;
     const q = state.query;
     const weights = headMatrix(d, state.layer, state.head).slice(q * T, q * T + T);
     replaceKeepingFocus(chips, ...d.tokenStrings.map((t, i) => h('button', {
-      class: 'attention-chip', 'aria-pressed': String(i === q), dataset: { index: i }, title: `position ${i}`,
+      class: 'attention-chip', 'aria-pressed': String(i === q), dataset: { index: String(i) }, title: `position ${i}`,
       onclick: () => chooseQuery(i),
     }, visible(t))));
     sentence.replaceChildren(
@@ -141,15 +153,16 @@ export function mount(root, ctx) {
       const w = weights[j];
       return h('span', { class: j === q ? 'attention-self' : '', style: `background:${blues(w)};color:${w > 0.55 ? '#fff' : 'inherit'}`, title: `weight ${w.toFixed(3)}` }, visible(t));
     }));
-    bars.replaceChildren(...weights.slice(0, q + 1).map((w, j) => h('li', { class: 'attention-bar', dataset: { key: j, weight: String(w) } },
+    bars.replaceChildren(...weights.slice(0, q + 1).map((w, j) => h('li', { class: 'attention-bar', dataset: { key: String(j), weight: String(w) } },
       h('span', { class: 'attention-bar-token' }, `${j} `, h('b', {}, visible(d.tokenStrings[j]))),
       h('span', { class: 'attention-track' }, h('span', { class: 'attention-fill', style: `width:${(w * 100).toFixed(2)}%` })),
       h('span', { class: 'attention-bar-value' }, w.toFixed(3)))));
     state.weights = weights;
   }
 
+  /** @param {number} i */
   function chooseQuery(i) {
-    const T = state.data.tokens.length;
+    const T = /** @type {Inspected} */ (state.data).tokens.length;
     state.query = Math.max(0, Math.min(T - 1, i));
     renderBig();
     renderQuery();
@@ -157,10 +170,10 @@ export function mount(root, ctx) {
   }
 
   function publish() {
-    const d = state.data;
+    const d = /** @type {Inspected} */ (state.data);
     root.panelData = {
       step: d.step, text: d.text, tokens: d.tokenStrings, nLayer: d.n_layer, nHead: d.n_head, T: d.tokens.length,
-      attention: d.attention, layer: state.layer, head: state.head, query: state.query, weights: Array.from(state.weights),
+      attention: d.attention, layer: state.layer, head: state.head, query: state.query, weights: Array.from(/** @type {number[]} */ (state.weights)),
     };
   }
 
@@ -192,7 +205,7 @@ export function mount(root, ctx) {
 
   ctx.events.addEventListener('trained', () => run());
   ctx.events.addEventListener('model', (e) => {
-    if (!e.detail) showEmpty();
+    if (!/** @type {CustomEvent} */ (e).detail) showEmpty();
     else if (!ctx.training) run();
   });
   prompt.value = defaultPrompt();

@@ -1,10 +1,13 @@
+// @ts-check
 // A compact training bar: Train / Pause / Stop, the steps, a thin progress bar and the latest
 // loss, in one row. A tutorial keeps it in view (position: sticky) while the reader scrolls
 // through the panels that show the model it trains.
 import { h, setState } from './ui.js';
 import { showStats, stepsInput, trainButtons } from './train.js';
 
+/** @param {HTMLElement} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
+  /** @type {import('./train.js').SetupPlayground} */
   const pg = ctx.playground;
   const { signal } = ctx;
   const steps = stepsInput(pg, signal);

@@ -1,9 +1,12 @@
+// @ts-check
 // The Data card: which text the model learns from (a bundled corpus, or the reader's own, typed,
 // pasted or uploaded), with its size.
 import { CORPORA, readTextFile } from '../lib/corpora.js';
 import { h, setState, uid } from './ui.js';
 
+/** @param {HTMLElement} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
+  /** @type {import('./train.js').SetupPlayground} */
   const pg = ctx.playground;
   const pickId = uid('corpus');
   const pick = h('select', { id: pickId, name: 'corpus', dataset: { role: 'corpus' } },
@@ -25,20 +28,20 @@ export function mount(root, ctx) {
     text.placeholder = own ? 'Paste or type the text to train on (a few thousand characters at least).' : '';
     if (text.value !== pg.text) text.value = pg.text;
     const lines = pg.text ? pg.text.split('\n').length : 0;
-    const count = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+    const count = (/** @type {number} */ n, /** @type {string} */ word) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
     stats.textContent = `${count(pg.text.length, 'character')}, ${count(lines, 'line')}`;
   }
 
-  pick.addEventListener('change', () => pg.set({ corpus: pick.value }).catch((err) => pg.reportError(err.message)));
+  pick.addEventListener('change', () => pg.set({ corpus: pick.value }).catch((err) => pg.reportError(/** @type {Error} */ (err).message)));
   text.addEventListener('input', () => pg.set({ text: text.value }));
   upload.addEventListener('change', async () => {
-    const file = upload.files[0];
+    const file = /** @type {FileList} */ (upload.files)[0]; // a file input's list is never null
     if (!file) return;
     try {
       await pg.set({ corpus: 'own', text: await readTextFile(file) });
       pg.dismissError();
     } catch (err) {
-      pg.reportError(err.message);
+      pg.reportError(/** @type {Error} */ (err).message);
     }
     upload.value = '';
   });

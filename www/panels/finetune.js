@@ -1,3 +1,4 @@
+// @ts-check
 // Pre-training, then fine-tuning. The reader's model (pre-trained on corpus A above) is copied;
 // the copy goes on training on a small corpus B (by default questions and answers) with a lower
 // learning rate. Samples from the same prompt and seed, and B's validation loss, before and after
@@ -6,23 +7,55 @@ import { LossChart, smooth } from '../lib/chart.js';
 import { announcer, fmt, h, setState, visible, wholeNumber } from './ui.js';
 import { Experiment } from './runs.js';
 
+/** @typedef {import('../lib/mount.js').PanelContext} PanelContext */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').SessionInfo} SessionInfo */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').FineTuned} FineTuned */
+/** A sample of the copy, or why there is none.
+ *  @typedef {{text: string, error?: undefined} | {error: string, text?: undefined}} Sample */
+/**
+ * One fine-tuning run (`root.panelData`): its settings, then what it measured as it went.
+ * @typedef {object} FineTuneData
+ * @property {string} prompt
+ * @property {number} seed
+ * @property {number} steps
+ * @property {number} learningRate
+ * @property {string} corpus
+ * @property {[number, number][]} losses `[step, loss]`, numbered from 1.
+ * @property {number[]} rates
+ * @property {number} valBefore
+ * @property {number} valAfter
+ * @property {string} [error]
+ * @property {number} [mainStepBefore]
+ * @property {number} [mainStepAfter]
+ * @property {number} [forkStep]
+ * @property {Sample} [before]
+ * @property {Sample} [after]
+ * @property {string[]} [unknownChars]
+ * @property {number} [droppedChars]
+ * @property {number} [trainTokens]
+ * @property {number} [valTokens]
+ */
+
 const SESSION = 'finetune';
 const SEED = 42; // one seed for both samples, so only the weights differ
 const SAMPLE_TOKENS = 120;
 const TEMPERATURE = 0.8;
 const RATES = ['3e-4', '1e-3', '3e-3'];
+/** @type {Record<string, string>} */
 const NAMES = { ' ': 'space', '\n': 'newline', '\t': 'tab' };
 
-/** A character as a reader can see it: "·" (space), ":" … */
+/** A character as a reader can see it: "·" (space), ":" … @param {string} c */
 const charLabel = (c) => (NAMES[c] ? `${visible(c)} (${NAMES[c]})` : c);
 
-/** A sample box: the prompt (dimmed), then what the model wrote, or why it could not write. */
+/** A sample box: the prompt (dimmed), then what the model wrote, or why it could not write.
+ *  @param {string} prompt @param {Sample | undefined} sample */
 function sampleBox(prompt, sample) {
   if (!sample) return [];
   if (sample.error) return [h('span', { class: 'finetune-sample-error' }, `Could not generate from this prompt: ${sample.error}`)];
   return [h('span', { class: 'prompt' }, prompt), h('span', { class: 'generated' }, sample.text)];
 }
 
+/** @param {HTMLElement & {panelData?: unknown}} root @param {PanelContext} ctx */
 export function mount(root, ctx) {
   const corpusChoice = h('select', { dataset: { role: 'finetune-corpus' } },
     h('option', { value: 'dialogue' }, 'Questions and answers (bundled dialogue corpus)'),
@@ -66,7 +99,8 @@ export function mount(root, ctx) {
     note, tokenizerNote, results,
   );
 
-  let data = null;
+  // Null until the first run; everything below that reads its fields runs after fineTune set it.
+  let data = /** @type {FineTuneData} */ (/** @type {unknown} */ (null));
   const experiment = new Experiment(ctx, [SESSION]);
   root.panelData = null;
 
@@ -84,20 +118,23 @@ export function mount(root, ctx) {
     return ctx.loadCorpus('dialogue');
   }
 
-  /** A sample of the copy (or why there is none: the rest of the run goes on). */
+  /** A sample of the copy (or why there is none: the rest of the run goes on).
+   *  @param {Experiment} x @returns {Promise<Sample>} */
   async function sample(x) {
     try {
       return { text: await x.generate(SESSION, prompt.value, { seed: SEED, temperature: TEMPERATURE }, SAMPLE_TOKENS) };
     } catch (err) {
-      return { error: err.message };
+      return { error: /** @type {Error} */ (err).message };
     }
   }
 
-  /** What the pre-trained tokenizer did to corpus B, and why. */
+  /** What the pre-trained tokenizer did to corpus B, and why.
+   *  @param {SessionInfo} info @param {FineTuned} ft @param {boolean} namesA */
   function renderTokenizer(info, ft, namesA) {
     const known = info.tokenizer === 'bpe'
       ? 'It is byte-level BPE, which can encode any text as bytes, so nothing of B was dropped.'
       : `It is character-level (${info.vocabSize} characters, those of corpus A).`;
+    /** @type {HTMLElement[]} */
     const parts = [h('p', {}, h('strong', {}, 'The tokenizer carries over from pre-training. '), known)];
     if (ft.unknownChars.length) {
       parts.push(h('p', {}, `A character-level vocabulary has no id for characters corpus A never contained, so ${ft.droppedChars.toLocaleString()} characters of B `
@@ -139,7 +176,7 @@ export function mount(root, ctx) {
     const drop = data.valBefore - data.valAfter;
     valLine.textContent = Number.isFinite(data.valAfter)
       ? `Validation loss on B: ${fmt(data.valBefore)} → ${fmt(data.valAfter)} (${drop >= 0 ? '−' : '+'}${fmt(Math.abs(drop))}) after ${data.losses.length} steps`
-        + (data.rates.length ? `; learning rate warmed up to ${Math.max(...data.rates).toPrecision(2)}, decayed to ${data.rates.at(-1).toPrecision(2)}.` : '.')
+        + (data.rates.length ? `; learning rate warmed up to ${Math.max(...data.rates).toPrecision(2)}, decayed to ${/** @type {number} */ (data.rates.at(-1)).toPrecision(2)}.` : '.')
       : `Validation loss on B before fine-tuning: ${fmt(data.valBefore)}.`;
     beforeHead.textContent = `Before fine-tuning (step ${data.forkStep}, seed ${SEED})`;
     afterHead.textContent = `After ${data.losses.length} steps on B (same seed)`;
@@ -157,7 +194,7 @@ export function mount(root, ctx) {
     try {
       n = wholeNumber(steps.value, { what: 'Fine-tuning steps', min: 10, max: 5000 });
     } catch (err) {
-      note.textContent = err.message;
+      note.textContent = /** @type {Error} */ (err).message;
       return;
     }
     const lr = Number(rate.value);
@@ -171,26 +208,27 @@ export function mount(root, ctx) {
     try {
       await experiment.run((x) => fineTuneCopy(x, n, lr));
     } catch (err) {
-      data.error = err.message;
-      setState(root, 'error', `Fine-tuning failed: ${err.message}`);
+      data.error = /** @type {Error} */ (err).message;
+      setState(root, 'error', `Fine-tuning failed: ${/** @type {Error} */ (err).message}`);
     }
     go.disabled = false;
     stop.disabled = true;
   }
 
-  /** Fork, sample, fine-tune on B, sample again: the run itself (in `experiment.run`). */
+  /** Fork, sample, fine-tune on B, sample again: the run itself (in `experiment.run`).
+   *  @param {Experiment} x @param {number} n @param {number} lr */
   async function fineTuneCopy(x, n, lr) {
     const text = await corpusB();
     if (!text?.trim()) throw new Error('corpus B is empty: paste some text to fine-tune on');
     data.mainStepBefore = (await ctx.call('info')).step;
-    const info = await x.fork(SESSION);
+    const info = /** @type {SessionInfo} */ (await x.fork(SESSION));
     data.forkStep = info.step;
     setState(root, 'busy', 'Sampling from the copy before fine-tuning…');
     data.before = await sample(x);
     // A fresh schedule for the fine-tuning run: a short warm-up to `lr`, then a cosine decay
     // that ends `n` steps later (the step count itself carries on from pre-training).
     const training = { steps: n, learningRate: lr };
-    const ft = await ctx.call('finetune', { session: SESSION, options: { corpus: text, seed: SEED, training } });
+    const ft = /** @type {FineTuned} */ (await ctx.call('finetune', { session: SESSION, options: { corpus: text, seed: SEED, training } }));
     Object.assign(data, { unknownChars: ft.unknownChars, droppedChars: ft.droppedChars, trainTokens: ft.trainTokens, valTokens: ft.valTokens });
     // Whether corpus A is the bundled first names (to name the cause of the missing characters).
     const namesA = ft.unknownChars.length > 0 && ctx.sessionOptions().corpus === (await ctx.loadCorpus('names').catch(() => null));
@@ -199,6 +237,7 @@ export function mount(root, ctx) {
     renderResults();
     setState(root, 'busy', `Fine-tuning on B (${ft.trainTokens.toLocaleString()} training tokens)…`);
     // Numbered from 1 here: the copy's own step count carries on from pre-training.
+    /** @type {import('./runs.js').Points} */
     const points = [];
     await x.train(SESSION, n, points, (ev) => {
       data.losses = points.map((p, i) => [i + 1, p[1]]);

@@ -1,3 +1,4 @@
+// @ts-check
 // Autoregressive generation: the model writes one token at a time, each drawn from a probability
 // distribution over the vocabulary. The bars show that distribution for the next token; clicking a
 // bar forces that token and the model continues from it.
@@ -7,6 +8,18 @@ const CANDIDATES = 8;
 const MAX_TOKENS = 2000;
 const MAX_TOP_K = 65536;
 
+/**
+ * What the panel shows (`root.panelData`).
+ * @typedef {object} GenerationState
+ * @property {Promise<{text: string, reason: 'done' | 'stopped'}> | null} running
+ * @property {boolean} started
+ * @property {{id: number, token: string, probability: number, forced: boolean}[]} tokens
+ * @property {import('../types/playground.js').GeneratedToken['next']} candidates
+ * @property {string} text
+ * @property {number} [tokensPerSecond]
+ */
+
+/** @param {HTMLElement & {panelData?: unknown}} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
   const promptId = uid('prompt');
   const prompt = h('input', { id: promptId, dataset: { role: 'prompt' }, type: 'text', autocomplete: 'off', value: ctx.prompt });
@@ -45,6 +58,7 @@ export function mount(root, ctx) {
   );
 
   const announce = announcer(root);
+  /** @type {GenerationState} */
   const state = {
     running: null, // the promise of the generate request in flight
     started: false, // a generation exists in the worker that `continue` can extend
@@ -101,13 +115,14 @@ export function mount(root, ctx) {
     output.scrollTop = output.scrollHeight;
   }
 
-  /** Run one `generate` request; `fields.continue` extends the current generation. */
+  /** Run one `generate` request; `fields.continue` extends the current generation.
+   *  @param {Record<string, unknown>} fields */
   async function run(fields) {
     let options;
     try {
       options = sampling();
     } catch (err) {
-      ctx.showError(err.message);
+      ctx.showError(/** @type {Error} */ (err).message);
       return;
     }
     state.running = ctx.call('generate', { sampling: options, ...fields }, (ev) => {
@@ -130,7 +145,7 @@ export function mount(root, ctx) {
       announce(`Generation ${result.reason === 'stopped' ? 'stopped' : 'finished'}: ${state.tokens.length} tokens. The text ends: ${state.text.slice(-80)}`, true);
       setState(root, 'ready');
     } catch (err) {
-      ctx.showError(err.message);
+      ctx.showError(/** @type {Error} */ (err).message);
     } finally {
       state.running = null;
       refresh();
@@ -139,6 +154,7 @@ export function mount(root, ctx) {
 
   const validTokens = () => wholeNumber(maxTokens.value, { what: 'Tokens', min: 1, max: MAX_TOKENS });
 
+  /** @param {number} [count] */
   async function start(count) {
     try {
       await ctx.ensureModel();
@@ -154,10 +170,11 @@ export function mount(root, ctx) {
       state.started = true;
       await run({ prompt: prompt.value, maxTokens: n });
     } catch (err) {
-      ctx.showError(err.message);
+      ctx.showError(/** @type {Error} */ (err).message);
     }
   }
 
+  /** @param {number} id */
   async function force(id) {
     if (!state.started) return;
     try {
@@ -169,7 +186,7 @@ export function mount(root, ctx) {
       // The forced token is the first of another `Tokens` tokens (just it, when stepping).
       await run({ continue: true, forced: id, maxTokens: stepping ? 1 : n });
     } catch (err) {
-      ctx.showError(err.message);
+      ctx.showError(/** @type {Error} */ (err).message);
     }
   }
 
@@ -193,7 +210,7 @@ export function mount(root, ctx) {
       state.candidates = await ctx.call('sampling', { sampling: sampling() });
       drawBars();
     } catch (err) {
-      ctx.showError(err.message);
+      ctx.showError(/** @type {Error} */ (err).message);
     }
   };
   for (const input of [temperature, topP]) input.addEventListener('input', resample);

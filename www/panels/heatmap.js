@@ -1,3 +1,4 @@
+// @ts-check
 // Attention heatmaps, shared by the attention and mask panels: a [T, T] matrix of weights drawn
 // white -> blue, token labels on both axes, the masked (future) cells hatched, and the colour scale.
 import { blues, h, sizeCanvas } from './ui.js';
@@ -5,7 +6,7 @@ import { blues, h, sizeCanvas } from './ui.js';
 const LABEL_FONT = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
 const MAX_LABEL = 56; // px: longer token labels (BPE) are cut with an ellipsis
 
-/** Cut a label to `max` px wide. */
+/** Cut a label to `max` px wide. @param {CanvasRenderingContext2D} g @param {string} text @param {number} max */
 function fitLabel(g, text, max) {
   if (g.measureText(text).width <= max) return text;
   let s = text;
@@ -13,9 +14,11 @@ function fitLabel(g, text, max) {
   return `${s}…`;
 }
 
-/** How big a labelled T×T heatmap can be drawn in `width` px: the cell size and label room. */
+/** How big a labelled T×T heatmap can be drawn in `width` px: the cell size and label room.
+ *  @param {string[]} labels @param {number} width @param {{maxCell?: number, minCell?: number}} [options] */
 export function heatmapLayout(labels, width, { maxCell = 22, minCell = 5 } = {}) {
-  const g = document.createElement('canvas').getContext('2d');
+  // A fresh canvas always gives a 2-D context.
+  const g = /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
   g.font = LABEL_FONT;
   const labelW = Math.min(MAX_LABEL, Math.max(8, ...labels.map((l) => g.measureText(l).width))) + 6;
   const T = labels.length;
@@ -26,15 +29,19 @@ export function heatmapLayout(labels, width, { maxCell = 22, minCell = 5 } = {})
   return { cell, left: labelW, top, upright, width: labelW + cell * T + 2, height: top + cell * T + 2 };
 }
 
+/** Where a heatmap's cells and labels go (`heatmapLayout`). @typedef {ReturnType<typeof heatmapLayout>} HeatmapLayout */
+
 /**
  * Draw the attention matrix `weights` (row-major [T, T], row = query, column = key) on `canvas`
  * with token labels: white -> blue by weight. `masked` hatches the cells above the diagonal (the
  * causal mask); `values` prints the weight in cells large enough; `row` outlines a query row.
+ * @param {HTMLCanvasElement} canvas @param {ArrayLike<number>} weights @param {string[]} labels @param {HeatmapLayout} layout
+ * @param {{masked?: boolean, values?: boolean, row?: number}} [options]
  */
 export function drawHeatmap(canvas, weights, labels, layout, { masked = false, values = false, row = -1 } = {}) {
   const T = labels.length;
   const { cell, left, top, upright } = layout;
-  const g = sizeCanvas(canvas, layout.width, layout.height);
+  const g = /** @type {CanvasRenderingContext2D} */ (sizeCanvas(canvas, layout.width, layout.height));
   g.clearRect(0, 0, layout.width, layout.height);
   g.font = LABEL_FONT;
   g.fillStyle = '#5b6575';
@@ -88,7 +95,8 @@ export function drawHeatmap(canvas, weights, labels, layout, { masked = false, v
   }
 }
 
-/** A grey cell with diagonal stripes: a masked (future) position. */
+/** A grey cell with diagonal stripes: a masked (future) position.
+ *  @param {CanvasRenderingContext2D} g @param {number} x @param {number} y @param {number} cell */
 function hatch(g, x, y, cell) {
   g.fillStyle = '#eceef2';
   g.fillRect(x, y, cell, cell);
@@ -107,9 +115,10 @@ function hatch(g, x, y, cell) {
   g.restore();
 }
 
-/** A plain heatmap without labels (the small multiples). */
+/** A plain heatmap without labels (the small multiples).
+ *  @param {HTMLCanvasElement} canvas @param {ArrayLike<number>} weights @param {number} T @param {number} size */
 export function drawThumb(canvas, weights, T, size) {
-  const g = sizeCanvas(canvas, size, size);
+  const g = /** @type {CanvasRenderingContext2D} */ (sizeCanvas(canvas, size, size));
   const cell = size / T;
   for (let i = 0; i < T; i++) {
     for (let j = 0; j < T; j++) {
@@ -120,13 +129,14 @@ export function drawThumb(canvas, weights, T, size) {
   }
 }
 
-/** The [T, T] matrix of one head from an Inspection's per-layer flat [H, T, T] array. */
+/** The [T, T] matrix of one head from an Inspection's per-layer flat [H, T, T] array.
+ *  @param {Pick<import('../pkg/cpu/gpt_wasm.js').Inspection, 'tokens' | 'attention'>} inspection @param {number} layer @param {number} head */
 export function headMatrix(inspection, layer, head) {
   const T = inspection.tokens.length;
   return inspection.attention[layer].slice(head * T * T, (head + 1) * T * T);
 }
 
-/** A white -> blue colour scale from 0 to 1. */
+/** A white -> blue colour scale from 0 to 1. @param {string} prefix */
 export function colourLegend(prefix) {
   return h('div', { class: `${prefix}-legend`, 'aria-label': 'Colour scale: white is weight 0, dark blue is weight 1' },
     h('span', {}, '0'), h('span', { class: `${prefix}-ramp`, style: `background: linear-gradient(to right, ${blues(0)}, ${blues(0.5)}, ${blues(1)})` }), h('span', {}, '1'),

@@ -1,3 +1,4 @@
+// @ts-check
 // Masked (causal) self-attention, three ways: (a) the mask drawn over one head's live attention,
 // (b) a proof by experiment that a later token cannot change an earlier prediction, and (c) an
 // ablation that trains the same model without the mask, which learns to "cheat" (mask-ablation.js).
@@ -5,7 +6,31 @@ import { coalesced, corpusSnippet, h, onWidthChange, replaceKeepingFocus, setSta
 import { colourLegend, drawHeatmap, headMatrix, heatmapLayout } from './heatmap.js';
 import { maskAblation } from './mask-ablation.js';
 
-/** Softmax of one logits row: the most likely next token and its probability. */
+/** @typedef {import('../lib/mount.js').PanelContext} PanelContext */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').Tokenized} Tokenized */
+/** An inspection with the training step and the prompt it was made of.
+ *  @typedef {import('../pkg/cpu/gpt_wasm.js').Inspection & {step: number, text: string}} Inspected */
+/** @typedef {{token: string, p: number}} Prediction */
+/** One position of the proof: its input and top prediction before and after the edit.
+ *  @typedef {{t: number, inBefore: string | null, inAfter: string | null, before: Prediction | null, after: Prediction | null, delta: number | null}} ProofRow */
+/** @typedef {{text: string, edited: string, position: number, first: number, rows: ProofRow[], step: number}} ProofResult */
+/**
+ * The state of parts (a) and (b).
+ * @typedef {object} Proof
+ * @property {boolean} busy
+ * @property {Promise<void> | null} comparing A comparison the reader asked for, while it runs.
+ * @property {Inspected | null} data
+ * @property {Tokenized | null} tokenized
+ * @property {number} position The token to change.
+ * @property {ProofResult | null} result
+ * @property {string | null} error
+ * @property {boolean} edited The reader edited the prompt.
+ * @property {string[] | null} vocab
+ * @property {{layer: number, head: number, T: number, weights: number[]}} [grid] What the grid drew.
+ */
+
+/** Softmax of one logits row: the most likely next token and its probability.
+ *  @param {number[]} logits @param {number} t @param {number} V */
 function topPrediction(logits, t, V) {
   const row = logits.slice(t * V, (t + 1) * V);
   let best = 0;
@@ -15,23 +40,25 @@ function topPrediction(logits, t, V) {
   return { id: best, p: 1 / sum };
 }
 
-/** Largest |difference| between two logits rows (position t of each). */
+/** Largest |difference| between two logits rows (position t of each).
+ *  @param {number[]} a @param {number[]} b @param {number} t @param {number} V */
 function maxDelta(a, b, t, V) {
   let m = 0;
   for (let v = 0; v < V; v++) m = Math.max(m, Math.abs(a[t * V + v] - b[t * V + v]));
   return m;
 }
 
-/** Letters of the corpus, sorted: candidates for the replacement character. */
+/** Letters of the corpus, sorted: candidates for the replacement character. @param {string} corpus */
 function corpusLetters(corpus) {
   const seen = new Set(corpus.slice(0, 50_000));
   const letters = [...seen].filter((c) => /\p{L}/u.test(c)).sort();
   return letters.length ? letters : [...seen].filter((c) => c !== '\n').sort();
 }
 
-const fmtP = (p) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
-const fmtDelta = (d) => (d === 0 ? '0' : d < 0.001 ? d.toExponential(1) : d.toFixed(3));
+const fmtP = (/** @type {number} */ p) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
+const fmtDelta = (/** @type {number} */ d) => (d === 0 ? '0' : d < 0.001 ? d.toExponential(1) : d.toFixed(3));
 
+/** @param {HTMLElement & {panelData?: unknown}} root @param {PanelContext} ctx */
 export function mount(root, ctx) {
   const ids = { replacement: uid('mask-replacement') };
   // ---------- elements ----------
@@ -73,6 +100,7 @@ export function mount(root, ctx) {
   root.append(live, ablation.element);
 
   // ---------- (a) and (b): the mask and the proof ----------
+  /** @type {Proof} */
   const proof = { busy: false, comparing: null, data: null, tokenized: null, position: -1, result: null, error: null, edited: false, vocab: null };
 
   function defaultPrompt() {
@@ -81,14 +109,15 @@ export function mount(root, ctx) {
 
   /** The vocabulary's readable tokens (for the predictions), fetched once per model. */
   async function vocabulary() {
-    if (!proof.vocab) proof.vocab = (await ctx.call('embeddings', {})).tokens;
+    if (!proof.vocab) proof.vocab = /** @type {import('../pkg/cpu/gpt_wasm.js').Embeddings} */ (await ctx.call('embeddings', {})).tokens;
     return proof.vocab;
   }
 
-  /** Tokenize `text` with the model's tokenizer and keep only its last `block` tokens. */
+  /** Tokenize `text` with the model's tokenizer and keep only its last `block` tokens.
+   *  @param {string} text @returns {Promise<{text: string, tk: Tokenized}>} */
   async function tokenizeCropped(text) {
     const block = ctx.info.config.block_size;
-    const tk = await ctx.call('tokenize', { text });
+    const tk = /** @type {Tokenized} */ (await ctx.call('tokenize', { text }));
     if (tk.ids.length <= block) return { text, tk };
     const from = tk.spans[tk.ids.length - block][0];
     return tokenizeCropped(text.slice(from));
@@ -106,7 +135,7 @@ export function mount(root, ctx) {
     try {
       if (!proof.edited) prompt.value = defaultPrompt();
       const { text, tk } = await tokenizeCropped(prompt.value || defaultPrompt());
-      const data = await ctx.call('inspect', { text });
+      const data = /** @type {import('../pkg/cpu/gpt_wasm.js').Inspection} */ (await ctx.call('inspect', { text }));
       proof.data = { ...data, text, step };
       proof.tokenized = tk;
       const T = data.tokens.length;
@@ -120,15 +149,17 @@ export function mount(root, ctx) {
       drawChips();
       await compare();
     } catch (err) {
-      proof.error = `Could not run the prompt: ${err.message}`;
+      proof.error = `Could not run the prompt: ${/** @type {Error} */ (err).message}`;
     } finally {
       proof.busy = false;
       updateState();
     }
   });
 
+  // These four run only while proof.data is set.
   function fillSelects() {
-    const d = proof.data;
+    const d = /** @type {Inspected} */ (proof.data);
+    /** @param {HTMLSelectElement} sel @param {number} n @param {string} name */
     const fill = (sel, n, name) => {
       const keep = Math.min(Number(sel.value) || 0, n - 1);
       sel.replaceChildren(...Array.from({ length: n }, (_, i) => new Option(`${name} ${i + 1}`, String(i))));
@@ -139,7 +170,7 @@ export function mount(root, ctx) {
   }
 
   function drawGrid() {
-    const d = proof.data;
+    const d = /** @type {Inspected} */ (proof.data);
     const labels = d.tokenStrings.map(visible);
     const layout = heatmapLayout(labels, gridWrap.clientWidth || 320, { maxCell: 34 });
     const layer = Number(layerSel.value);
@@ -152,9 +183,9 @@ export function mount(root, ctx) {
   }
 
   function drawChips() {
-    const d = proof.data;
+    const d = /** @type {Inspected} */ (proof.data);
     replaceKeepingFocus(chips, h('span', { class: 'mask-chips-label' }, 'Token to change:'), ...d.tokenStrings.map((t, i) => h('button', {
-      class: 'mask-chip', 'aria-pressed': String(i === proof.position), dataset: { index: i }, 'aria-label': `position ${i}: ${visible(t)}`,
+      class: 'mask-chip', 'aria-pressed': String(i === proof.position), dataset: { index: String(i) }, 'aria-label': `position ${i}: ${visible(t)}`,
       onclick: () => {
         proof.position = i;
         suggestReplacement();
@@ -175,10 +206,10 @@ export function mount(root, ctx) {
 
   /** Run the edited text and fill the table: position by position, before vs after. */
   async function compare() {
-    const d = proof.data;
+    const d = /** @type {Inspected} */ (proof.data);
     const p = proof.position;
     const r = replacement.value;
-    const tk = proof.tokenized;
+    const tk = /** @type {Tokenized} */ (proof.tokenized);
     if ([...r].length !== 1) throw new Error('type exactly one character to put in its place');
     if (ctx.info.tokenizer === 'char' && !ctx.corpus.includes(r)) {
       throw new Error(`“${r}” never occurs in the corpus, so this character-level model has no token for it; pick a character from the corpus`);
@@ -186,12 +217,13 @@ export function mount(root, ctx) {
     const [from, to] = tk.spans[p];
     const edited = d.text.slice(0, from) + r + d.text.slice(to);
     if (edited === d.text) throw new Error('the replacement is the same as the token: choose another character');
-    const [after, vocab] = await Promise.all([ctx.call('inspect', { text: edited }), vocabulary()]);
+    const [after, vocab] = await Promise.all([/** @type {Promise<import('../pkg/cpu/gpt_wasm.js').Inspection>} */ (ctx.call('inspect', { text: edited })), vocabulary()]);
     const V = d.vocab_size;
     const T = Math.min(d.tokens.length, after.tokens.length);
     // The first position whose input differs (the edited one; with BPE a merge may start earlier).
     let first = 0;
     while (first < T && d.tokens[first] === after.tokens[first]) first++;
+    /** @type {ProofRow[]} */
     const rows = [];
     for (let t = 0; t < Math.max(d.tokens.length, after.tokens.length); t++) {
       const before = t < d.tokens.length ? topPrediction(d.logits, t, V) : null;
@@ -211,15 +243,15 @@ export function mount(root, ctx) {
   }
 
   function drawTable() {
-    const { rows, first, position } = proof.result;
-    const cell = (pred) => (pred ? `“${visible(pred.token)}” ${fmtP(pred.p)}` : '–');
+    const { rows, first, position } = /** @type {ProofResult} */ (proof.result); // drawn after compare() set it
+    const cell = (/** @type {Prediction | null} */ pred) => (pred ? `“${visible(pred.token)}” ${fmtP(pred.p)}` : '–');
     table.replaceChildren(
       h('caption', {}, 'Most likely next token at each position, before and after the edit'),
       h('thead', {}, h('tr', {}, ...['pos', 'input', 'predicted before', 'after', 'max |Δ logit|', ''].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, ...rows.map((row) => {
         const same = row.delta === 0;
         const input = row.inBefore === row.inAfter ? visible(row.inBefore ?? '') : `${visible(row.inBefore ?? '–')} → ${visible(row.inAfter ?? '–')}`;
-        return h('tr', { class: `${same ? 'mask-same' : 'mask-changed'}${row.t === position ? ' mask-edited' : ''}`, dataset: { pos: row.t } },
+        return h('tr', { class: `${same ? 'mask-same' : 'mask-changed'}${row.t === position ? ' mask-edited' : ''}`, dataset: { pos: String(row.t) } },
           h('td', {}, String(row.t)),
           h('td', { class: 'mask-token' }, input),
           h('td', { class: 'mask-token' }, cell(row.before)),
@@ -231,7 +263,7 @@ export function mount(root, ctx) {
     const earlier = rows.filter((r) => r.t < first);
     const later = rows.filter((r) => r.t >= first && r.delta !== null);
     const allSame = earlier.every((r) => r.delta === 0);
-    const biggest = Math.max(0, ...later.map((r) => r.delta));
+    const biggest = Math.max(0, ...later.map((r) => /** @type {number} */ (r.delta)));
     proofNote.replaceChildren(
       earlier.length === 0
         ? 'The first token was changed, so there is no earlier position to compare: pick a later one.'
@@ -250,6 +282,7 @@ export function mount(root, ctx) {
   }
 
   // ---------- state shared by the parts ----------
+  /** @param {string} [message] */
   function updateState(message) {
     const error = proof.error ?? ablation.error;
     if (proof.busy || ablation.running) setState(root, 'busy', message ?? (ablation.running ? ablation.status : 'Working…'));
@@ -302,7 +335,7 @@ export function mount(root, ctx) {
   ctx.events.addEventListener('model', (e) => {
     proof.vocab = null;
     ablation.refresh();
-    if (!e.detail) showEmpty();
+    if (!/** @type {CustomEvent} */ (e).detail) showEmpty();
     else if (!ctx.training) inspectAndProve();
   });
   prompt.value = defaultPrompt();

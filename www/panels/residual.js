@@ -1,3 +1,4 @@
+// @ts-check
 // Residual connections and LayerNorm. Two views of the reader's model: (a) a traced forward pass
 // shows how big the residual stream is after each sub-layer and what each LayerNorm does to its
 // input; (b) four small models trained side by side (the GPT-2 baseline, no residual connections,
@@ -6,14 +7,48 @@ import { LossChart, smooth } from '../lib/chart.js';
 import { announcer, coalesced, fmt, h, lineSwatch, mean, onWidthChange, setState, sizeCanvas, throttle, wholeNumber } from './ui.js';
 import { Experiment } from './runs.js';
 
-/** The ablation runs, in the order they train and are listed. `model` overrides the page's. */
+/** @typedef {import('../lib/mount.js').PanelContext} PanelContext */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').Inspection} Inspection */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').SessionOptions} SessionOptions */
+/** One point of the residual stream: its mean vector length. @typedef {Inspection['residual'][number]} Residual */
+/** One LayerNorm's input and output statistics. @typedef {Inspection['layer_norms'][number]} LayerNormStats */
+/** @typedef {'baseline' | 'no-residual' | 'no-layernorm' | 'post-ln'} VariantKey */
+/** @typedef {{key: VariantKey, label: string, short: string, model: NonNullable<SessionOptions['model']>, color: string, dash: number[]}} Variant */
+/**
+ * One ablation model's run: what it is doing, its losses and its numbers.
+ * @typedef {object} Run
+ * @property {'building' | 'training' | 'done' | 'stopped'} status
+ * @property {import('./runs.js').Points} points
+ * @property {number} final Mean of the last FINAL_WINDOW training losses.
+ * @property {number} val
+ * @property {number} ms
+ */
+/**
+ * One ablation: its settings and each variant's run (by key; none yet for a variant not started).
+ * @typedef {{steps: number, nLayer: number, preset: string | undefined, runs: Record<string, Run>, done: boolean, stopped?: boolean}} Ablation
+ */
+/**
+ * What the panel measured (`root.panelData`): the traced forward pass, then the ablation.
+ * @typedef {object} ResidualData
+ * @property {number | null} step
+ * @property {number | null} nLayer
+ * @property {string} text
+ * @property {Residual[]} residual
+ * @property {LayerNormStats[]} layerNorms
+ * @property {Ablation | null} ablation
+ * @property {string | null} error
+ */
+
+/** The ablation runs, in the order they train and are listed. `model` overrides the page's.
+ *  @type {Variant[]} */
 const VARIANTS = [
   { key: 'baseline', label: 'Baseline (pre-LN, GPT-2)', short: 'baseline', model: {}, color: '#3b5bdb', dash: [] },
   { key: 'no-residual', label: 'No residual connections', short: 'no residual connections', model: { residual: false }, color: '#e8590c', dash: [2, 3] },
   { key: 'no-layernorm', label: 'No LayerNorm', short: 'no LayerNorm', model: { layerNorm: false }, color: '#2f9e44', dash: [7, 4] },
   { key: 'post-ln', label: 'Post-LN (GPT-1)', short: 'post-LN', model: { lnPlacement: 'post' }, color: '#ae3ec9', dash: [11, 3, 2, 3] },
 ];
-/** Why each ablation trains worse than the baseline, for the summary sentence. */
+/** Why each ablation trains worse than the baseline, for the summary sentence.
+ *  @type {Partial<Record<VariantKey, string>>} */
 const WHY = {
   'no-residual': 'Without residual paths the signal and its gradient must pass through every layer in turn instead of taking the shortcut around it',
   'no-layernorm': 'Without LayerNorm nothing keeps the activations at a steady size, so they drift from layer to layer and the learning rate suits none of them',
@@ -24,27 +59,30 @@ const FINAL_WINDOW = 20; // "final loss" = mean of the last this many training l
 const SAMPLE_CHARS = 400; // the traced text: the start of the corpus (the last blockSize tokens are used)
 
 
-/** "block 0 after attention" -> "block 0 + attention": the stream after that sub-layer added to it. */
+/** "block 0 after attention" -> "block 0 + attention": the stream after that sub-layer added to it.
+ *  @param {string} name */
 function residualLabel(name) {
   if (name === 'embeddings') return 'embeddings';
   if (name === 'after ln_f') return 'final LayerNorm';
   return name.replace(' after ', ' + ');
 }
 
-/** "block 0 ln_1" -> "block 0 ln_1 (attention)": which sub-layer the LayerNorm belongs to. */
+/** "block 0 ln_1" -> "block 0 ln_1 (attention)": which sub-layer the LayerNorm belongs to.
+ *  @param {string} name */
 function lnLabel(name) {
   if (name === 'ln_f') return 'ln_f (before the output)';
   return name.replace('ln_1', 'ln_1 (attention)').replace('ln_2', 'ln_2 (MLP)');
 }
 
 /** The running sum's points: the embeddings and each sub-layer (not the final LayerNorm's output,
- *  which is normalised and so on another scale). */
+ *  which is normalised and so on another scale). @param {Residual[]} residual */
 const streamPoints = (residual) => residual.filter((r) => r.name !== 'after ln_f');
 
-/** Horizontal bars, one per point of the residual stream, labelled and valued. */
+/** Horizontal bars, one per point of the residual stream, labelled and valued.
+ *  @param {HTMLCanvasElement} canvas @param {Residual[]} all */
 function drawResidual(canvas, all) {
   const residual = streamPoints(all);
-  const width = Math.max(260, canvas.parentElement.clientWidth);
+  const width = Math.max(260, /** @type {HTMLElement} */ (canvas.parentElement).clientWidth);
   const row = 22;
   const height = residual.length * row + 8;
   const g = sizeCanvas(canvas, width, height);
@@ -70,7 +108,8 @@ function drawResidual(canvas, all) {
   });
 }
 
-/** The LayerNorm statistics as a table: input mean/std, then output mean/std. */
+/** The LayerNorm statistics as a table: input mean/std, then output mean/std.
+ *  @param {LayerNormStats[]} norms */
 function lnTable(norms) {
   const head = h('tr', {}, ...['LayerNorm', 'input mean', 'input std', 'output mean', 'output std'].map((t) => h('th', { scope: 'col' }, t)));
   const rows = norms.map((n) => h('tr', {},
@@ -80,18 +119,20 @@ function lnTable(norms) {
   return h('table', { class: 'residual-table' }, h('thead', {}, head), h('tbody', {}, ...rows));
 }
 
-/** One sentence on the residual stream, from the measured sizes. */
+/** One sentence on the residual stream, from the measured sizes.
+ *  @param {Residual[]} residual */
 function residualSentence(residual) {
   const sums = streamPoints(residual);
   const first = sums[0].mean_norm;
-  const last = sums.at(-1).mean_norm;
+  const last = /** @type {Residual} */ (sums.at(-1)).mean_norm; // never empty: the embeddings start it
   const final = residual.find((r) => r.name === 'after ln_f');
   return `The residual stream is a running sum: the embeddings start it and every attention and MLP sub-layer adds its output to it (x = x + sublayer(x)), `
     + `so nothing earlier is overwritten. Here its mean vector length goes from ${fmt(first, 2)} to ${fmt(last, 2)} over the ${sums.length - 1} sub-layers.`
     + (final ? ` The final LayerNorm then rescales it (length ${fmt(final.mean_norm, 2)}) before the output layer.` : '');
 }
 
-/** One sentence on LayerNorm, from the measured statistics. */
+/** One sentence on LayerNorm, from the measured statistics.
+ *  @param {LayerNormStats[]} norms */
 function lnSentence(norms) {
   const inStd = norms.map((n) => n.input_std);
   const outStd = norms.map((n) => n.output_std);
@@ -100,6 +141,7 @@ function lnSentence(norms) {
     + 'so the next sub-layer always sees numbers of about the same size.';
 }
 
+/** @param {HTMLElement & {panelData?: unknown}} root @param {PanelContext} ctx */
 export function mount(root, ctx) {
   // ---------- (a) the traced forward pass ----------
   const stateLine = h('p', { class: 'hint', dataset: { role: 'residual-trace-note' } });
@@ -145,10 +187,12 @@ export function mount(root, ctx) {
     runNote, ablation,
   );
 
+  /** @type {ResidualData} */
   const data = { step: null, nLayer: null, text: '', residual: [], layerNorms: [], ablation: null, error: null };
   root.panelData = data;
   const experiment = new Experiment(ctx, VARIANTS.map((v) => `residual:${v.key}`));
 
+  /** @param {string} [message] */
   function refreshState(message) {
     if (data.error) return setState(root, 'error', data.error);
     if (experiment.running || inspect.busy) return setState(root, 'busy', message ?? (experiment.running ? 'Training the ablation models…' : 'Tracing a forward pass…'));
@@ -172,11 +216,11 @@ export function mount(root, ctx) {
       // The corpus the model was built from, so every character is in its vocabulary.
       const text = (ctx.sessionOptions().corpus ?? '').slice(0, SAMPLE_CHARS);
       const step = ctx.info.step;
-      const trace = await ctx.call('inspect', { text });
+      const trace = /** @type {Inspection} */ (await ctx.call('inspect', { text }));
       Object.assign(data, { step, nLayer: trace.n_layer, text, residual: trace.residual, layerNorms: trace.layer_norms, error: null });
       render();
     } catch (err) {
-      data.error = `Could not trace the model: ${err.message}`;
+      data.error = `Could not trace the model: ${/** @type {Error} */ (err).message}`;
     }
   }, { idle: () => refreshState() });
 
@@ -203,45 +247,49 @@ export function mount(root, ctx) {
   })));
   const drawSoon = throttle(drawChart, 300);
 
+  // The ablation's parts below run only while data.ablation is set.
   function renderTable() {
-    const runs = data.ablation.runs;
+    const runs = /** @type {Ablation} */ (data.ablation).runs;
     resultBody.replaceChildren(...VARIANTS.map((v) => {
       const r = runs[v.key];
-      const time = r?.ms ? `${(r.ms / 1000).toFixed(1)} s` : r?.status ?? (data.ablation.done ? 'not run' : 'waiting');
+      const time = r?.ms ? `${(r.ms / 1000).toFixed(1)} s` : r?.status ?? (/** @type {Ablation} */ (data.ablation).done ? 'not run' : 'waiting');
       return h('tr', { dataset: { variant: v.key } },
         h('th', { scope: 'row' }, lineSwatch(v.color, v.dash), v.label),
-        h('td', {}, fmt(r?.final)), h('td', {}, fmt(r?.val)), h('td', {}, time));
+        // No run yet: undefined, shown as a dash (as NaN is).
+        h('td', {}, fmt(/** @type {number} */ (r?.final))), h('td', {}, fmt(/** @type {number} */ (r?.val))), h('td', {}, time));
     }));
   }
 
   /** The outcome in words, from the measured final losses: the slowest first, each with why. */
   function summarize() {
-    const runs = data.ablation.runs;
+    const runs = /** @type {Ablation} */ (data.ablation).runs;
     const base = runs.baseline;
     const others = VARIANTS.slice(1).filter((v) => Number.isFinite(runs[v.key]?.final));
     if (!Number.isFinite(base?.final) || !others.length) return [];
     others.sort((a, b) => runs[b.key].final - runs[a.key].final);
-    const gap = (v) => runs[v.key].final - base.final;
-    const lead = h('p', {}, `After ${data.ablation.steps} steps the baseline reached ${fmt(base.final)}. `
+    const gap = (/** @type {Variant} */ v) => runs[v.key].final - base.final;
+    const lead = h('p', {}, `After ${/** @type {Ablation} */ (data.ablation).steps} steps the baseline reached ${fmt(base.final)}. `
       + (gap(others[0]) > 0.01 ? `Slowest was ${others[0].short}; all differences below are to the baseline's loss.` : 'No ablation was clearly worse here: try more layers or more steps.'));
     const items = others.map((v) => h('li', { dataset: { variant: v.key } }, h('strong', {}, `${v.short}: ${fmt(runs[v.key].final)} (${gap(v) >= 0 ? '+' : '−'}${fmt(Math.abs(gap(v)))})`),
       gap(v) > 0.01 ? ` ${WHY[v.key]}.` : ' about as good as the baseline in this run.'));
     return [lead, h('ul', {}, ...items)];
   }
 
-  /** Trains variant `v` in its own session, keeps its numbers and drops the model. */
+  /** Trains variant `v` in its own session, keeps its numbers and drops the model.
+   *  @param {Experiment} x @param {Variant} v @param {(v: Variant) => SessionOptions} opts */
   async function trainOne(x, v, opts) {
     const session = `residual:${v.key}`;
+    /** @type {Run} */
     const r = { status: 'building', points: [], final: NaN, val: NaN, ms: 0 };
-    data.ablation.runs[v.key] = r;
+    /** @type {Ablation} */ (data.ablation).runs[v.key] = r;
     renderTable();
     const t0 = performance.now();
     await x.build(session, opts(v));
     r.status = 'training';
     renderTable();
-    await x.train(session, data.ablation.steps, r.points, (ev) => {
+    await x.train(session, /** @type {Ablation} */ (data.ablation).steps, r.points, (ev) => {
       drawSoon();
-      runNote.textContent = `${v.label}: step ${ev.step} of ${data.ablation.steps}, loss ${fmt(ev.losses.at(-1))}`;
+      runNote.textContent = `${v.label}: step ${ev.step} of ${/** @type {Ablation} */ (data.ablation).steps}, loss ${fmt(ev.losses.at(-1))}`;
       announce(runNote.textContent);
     });
     r.final = mean(r.points.slice(-FINAL_WINDOW).map((p) => p[1]));
@@ -259,10 +307,11 @@ export function mount(root, ctx) {
     try {
       n = wholeNumber(steps.value, { what: 'Steps', min: 20, max: 5000 });
     } catch (err) {
-      runNote.textContent = err.message;
+      runNote.textContent = /** @type {Error} */ (err).message;
       return;
     }
     const nLayer = Number(layers.value);
+    /** @param {Variant} v @returns {SessionOptions} */
     const opts = (v) => ({ ...ctx.sessionOptions({ model: { ...v.model, nLayer }, training: { steps: n } }), seed: SEED });
     data.ablation = { steps: n, nLayer, preset: opts(VARIANTS[0]).preset, runs: {}, done: false };
     data.error = null;
@@ -287,7 +336,7 @@ export function mount(root, ctx) {
     } catch (err) {
       // Said once, as the panel's error (an alert under its heading).
       runNote.textContent = '';
-      ctx.showError(`The ablation failed: ${err.message}`);
+      ctx.showError(`The ablation failed: ${/** @type {Error} */ (err).message}`);
     }
     data.ablation.done = true;
     data.ablation.stopped = experiment.stopped;

@@ -1,3 +1,4 @@
+// @ts-check
 // GPT-1 → GPT-2 → GPT-3: the same blocks, scaled up. Parameter counts of the published shapes are
 // computed by the very config code that sized the reader's model (the worker's `referenceModels`),
 // and all are placed on one logarithmic axis with the reader's model.
@@ -5,21 +6,32 @@ import { h, onWidthChange, setState, shortNumber } from './ui.js';
 
 const MIN_EXP = 3; // the axis runs from 10^3 ...
 const MAX_EXP = 12; // ... to 10^12 parameters
+/** @type {Record<string, string>} */
 const FAMILY_COLOURS = { 'GPT-1': '#e8590c', 'GPT-2': '#2b8a3e', 'GPT-3': '#3b5bdb', yours: '#c2255c' };
 const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 const SVG = 'http://www.w3.org/2000/svg';
 
-const power = (e) => `10${String(e).split('').map((d) => SUPERSCRIPT[d]).join('')}`;
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').GptConfig} GptConfig */
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').ReferenceModel} ReferenceModel */
+/** A model on the scale: a reference model, or the reader's (no reported count).
+ *  @typedef {{name: string, family: string, config: GptConfig, paramCount: number, reportedParams: number | null, step?: number}} Row */
+/** A model as drawn (`panelData.models`, `panelData.yours`); `x` is its dot's position.
+ *  @typedef {{name: string, family: string, paramCount: number, reportedParams: number | null, x: number, config: GptConfig}} Entry */
 
-/** An SVG element with attributes. */
+/** @param {number} e */
+const power = (e) => `10${/** @type {`${number}`[]} */ (String(e).split('')).map((d) => SUPERSCRIPT[d]).join('')}`;
+
+/** An SVG element with attributes.
+ *  @param {string} tag @param {Record<string, string | number>} [attrs] @param {string} [text] @returns {SVGElement} */
 function s(tag, attrs = {}, text) {
   const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, /** @type {string} */ (v)); // a number as its text
   if (text !== undefined) el.textContent = text;
   return el;
 }
 
-/** "1,234×", "1.17M×", or "0.5×": how many times the reader's model a reference model is. */
+/** "1,234×", "1.17M×", or "0.5×": how many times the reader's model a reference model is.
+ *  @param {number} ratio @returns {string} */
 function times(ratio) {
   if (!Number.isFinite(ratio)) return '–';
   if (ratio >= 1e4) return `${shortNumber(Math.round(ratio))}×`;
@@ -27,12 +39,13 @@ function times(ratio) {
   return `${ratio.toPrecision(2)}×`;
 }
 
-/** "6.19 million": a large ratio in words, for a sentence. */
+/** "6.19 million": a large ratio in words, for a sentence. @param {number} ratio @returns {string} */
 function ratioWords(ratio) {
-  for (const [size, word] of [[1e9, 'billion'], [1e6, 'million']]) if (ratio >= size) return `${+(ratio / size).toPrecision(3)} ${word}`;
+  for (const [size, word] of /** @type {[number, string][]} */ ([[1e9, 'billion'], [1e6, 'million']])) if (ratio >= size) return `${+(ratio / size).toPrecision(3)} ${word}`;
   return Math.round(ratio).toLocaleString();
 }
 
+/** @param {HTMLElement & {panelData?: unknown}} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
   const chartBox = h('div', { class: 'scale-chart' });
   const hint = h('p', { class: 'hint scale-yours-hint', dataset: { role: 'scale-hint' } });
@@ -48,8 +61,10 @@ export function mount(root, ctx) {
     h('div', { class: 'scale-table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Parameter counts (scrolls sideways)' }, table),
   );
 
+  /** @type {{models: Entry[], yours: Entry | null, axis: {min: number, max: number}}} */
   const data = { models: [], yours: null, axis: { min: 10 ** MIN_EXP, max: 10 ** MAX_EXP } };
   root.panelData = data;
+  /** @type {ReferenceModel[] | null} */
   let references = null;
   let width = 0;
 
@@ -59,13 +74,14 @@ export function mount(root, ctx) {
       references = await ctx.call('referenceModels', {});
       render();
     } catch (err) {
-      setState(root, 'error', `Could not compute the reference models: ${err.message}`);
+      setState(root, 'error', `Could not compute the reference models: ${/** @type {Error} */ (err).message}`);
     }
   }
 
-  /** What the reader's model is called: its preset, or "imported" for a Hugging Face GPT-2. */
+  /** What the reader's model is called: its preset, or "imported" for a Hugging Face GPT-2.
+   *  @returns {string} */
   const kind = () => (ctx.origin?.huggingFace ? 'imported' : ctx.info.preset);
-  /** The reader's model as a row like the references, or null before one exists. */
+  /** The reader's model as a row like the references, or null before one exists. @returns {Row | null} */
   function yours() {
     const info = ctx.info;
     if (!info) return null;
@@ -77,7 +93,7 @@ export function mount(root, ctx) {
     const mine = yours();
     hint.textContent = mine
       ? `Your ${kind()} model has ${mine.paramCount.toLocaleString()} parameters (${shortNumber(mine.paramCount)}): `
-        + `GPT-3 175B has ${ratioWords(references.at(-1).paramCount / mine.paramCount)} times as many.`
+        + `GPT-3 175B has ${ratioWords(/** @type {ReferenceModel} */ (references.at(-1)).paramCount / mine.paramCount)} times as many.` // GPT-3 175B is the last
       : 'Train a model (Pre-train, above) to place yours on the scale.';
     const rows = mine ? [mine, ...references] : references;
     width = chartBox.clientWidth || 600;
@@ -86,7 +102,8 @@ export function mount(root, ctx) {
     setState(root, 'ready');
   }
 
-  /** One row per model on a shared log axis: names on the left, so labels can never overlap. */
+  /** One row per model on a shared log axis: names on the left, so labels can never overlap.
+   *  @param {Row[]} rows @param {number} w @returns {SVGElement} */
   function chart(rows, w) {
     const narrow = w < 520;
     const labelW = narrow ? 112 : 170;
@@ -95,7 +112,7 @@ export function mount(root, ctx) {
     const right = narrow ? 12 : 28;
     const height = top + rows.length * rowH + (narrow ? 6 : 22);
     const span = w - labelW - right;
-    const x = (n) => labelW + ((Math.log10(n) - MIN_EXP) / (MAX_EXP - MIN_EXP)) * span;
+    const x = (/** @type {number} */ n) => labelW + ((Math.log10(n) - MIN_EXP) / (MAX_EXP - MIN_EXP)) * span;
     const svg = s('svg', { width: w, height, viewBox: `0 0 ${w} ${height}`, role: 'img', class: 'scale-svg',
       'aria-label': `Parameter counts on a logarithmic axis from ${power(MIN_EXP)} to ${power(MAX_EXP)}` });
     for (let e = MIN_EXP; e <= MAX_EXP; e++) {
@@ -105,7 +122,7 @@ export function mount(root, ctx) {
     }
     if (!narrow) {
       // Plain-language names of the powers of a thousand.
-      for (const [e, word] of [[3, 'thousand'], [6, 'million'], [9, 'billion'], [12, 'trillion']]) {
+      for (const [e, word] of /** @type {[number, string][]} */ ([[3, 'thousand'], [6, 'million'], [9, 'billion'], [12, 'trillion']])) {
         svg.append(s('text', { x: x(10 ** e), y: height - 4, class: 'scale-word', 'text-anchor': e === MAX_EXP ? 'end' : 'middle' }, word));
       }
     }
@@ -136,6 +153,7 @@ export function mount(root, ctx) {
     return svg;
   }
 
+  /** @param {Row[]} rows @param {Row | null} mine @returns {HTMLElement[]} */
   function tableRows(rows, mine) {
     const head = h('tr', {}, ...[
       ['Model'], ['Family'], ['Layers', 'n_layer'], ['Width', 'n_embd: numbers per token vector'], ['Heads', 'n_head'], ['Context', 'block_size: tokens it can look back on'],

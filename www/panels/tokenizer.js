@@ -1,3 +1,4 @@
+// @ts-check
 // Tokenizer: any text -> the tokens a GPT actually sees. Two tokenizers trained on the chosen
 // corpus are compared: character-level (one token per character it has seen) and byte-level BPE
 // (UTF-8 bytes merged into frequent pieces, up to a vocabulary budget). No model is needed.
@@ -11,7 +12,12 @@ const HUES = 6; // chip colours cycle through this many, so neighbouring chips a
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** A piece of the current corpus to try (whole lines or words, so every character is known). */
+/** @typedef {'char' | 'bpe' | 'gpt2'} TokenizerKind */
+/** The worker's `tokenizer` answer (lib/worker/tokenizers.js): the tokens, or none and the
+ *  characters the tokenizer has no token for.
+ *  @typedef {import('../pkg/cpu/gpt_wasm.js').Tokenized & {vocabSize: number, unknownChars: string[], trainMs: number, ms: number}} Tokenization */
+
+/** A piece of the current corpus to try (whole lines or words, so every character is known). @param {string} corpus */
 function corpusSample(corpus) {
   const head = corpus.slice(0, 400);
   const lines = head.split('\n').filter((l) => l.trim());
@@ -21,6 +27,7 @@ function corpusSample(corpus) {
   return head.slice(0, 80).replace(/\s+\S*$/, '').trim();
 }
 
+/** @type {{label: string, text: (ctx: import('../lib/mount.js').PanelContext) => string}[]} */
 const SAMPLES = [
   { label: 'From the corpus', text: (ctx) => corpusSample(ctx.corpus) },
   { label: 'English sentence', text: () => 'The quick brown fox jumps over the lazy dog.' },
@@ -28,7 +35,8 @@ const SAMPLES = [
   { label: 'Emoji 🙂', text: () => 'I love pizza 🍕 and cats 🐈!' },
 ];
 
-/** The UTF-8 bytes of one token, and whether they are a whole character sequence on their own. */
+/** The UTF-8 bytes of one token, and whether they are a whole character sequence on their own.
+ *  @param {Uint8Array} bytes @param {[number, number]} span */
 function tokenBytes(bytes, [start, end]) {
   const slice = bytes.slice(start, end);
   let whole = true;
@@ -40,8 +48,9 @@ function tokenBytes(bytes, [start, end]) {
   return { slice, whole };
 }
 
-const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+const hex = (/** @type {Uint8Array} */ bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 
+/** @param {HTMLElement & {panelData?: unknown}} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
   const textId = uid('tokenizer-text');
   const kindName = uid('tokenizer-kind'); // radio groups are per document: never a fixed name
@@ -76,15 +85,21 @@ export function mount(root, ctx) {
     summary, problem, chips, detail, partialNote,
   );
 
+  /** @type {{kind: TokenizerKind, vocabSize: number | null, requestedVocabSize: number, ids: number[], tokens: string[], spans: [number, number][],
+   *  byteSpans: [number, number][], partial: boolean[], text: string, unknownChars: string[], error: string | null, trainMs?: number, ms?: number}} */
   const data = { kind: 'bpe', vocabSize: null, requestedVocabSize: 512, ids: [], tokens: [], spans: [], byteSpans: [], partial: [], text: '', unknownChars: [], error: null };
   root.panelData = data;
   let serial = 0; // the latest request; older answers are dropped
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let timer = null;
 
+  /** @returns {TokenizerKind} */
   const kind = () => (kindChar.checked ? 'char' : kindGpt2.checked ? 'gpt2' : 'bpe');
 
   // The corpus travels to the worker once per version (ctx.corpusId), not with every edit.
+  /** @type {string | null} */
   let sent = null;
+  /** @param {{kind: TokenizerKind, vocabSize: number, text: string}} fields @param {string} corpus @returns {Promise<Tokenization>} */
   async function tokenize(fields, corpus) {
     if (fields.kind === 'gpt2') return ctx.call('tokenizer', fields); // learned elsewhere: no corpus
     const corpusId = ctx.corpusId;
@@ -92,7 +107,7 @@ export function mount(root, ctx) {
       try {
         return await ctx.call('tokenizer', { ...fields, corpusId });
       } catch (err) {
-        if (err.code !== 'CORPUS_UNKNOWN') throw err; // a new worker: send it again
+        if (/** @type {Error & {code?: string}} */ (err).code !== 'CORPUS_UNKNOWN') throw err; // a new worker: send it again
       }
     }
     const result = await ctx.call('tokenizer', { ...fields, corpusId, corpus });
@@ -100,23 +115,27 @@ export function mount(root, ctx) {
     return result;
   }
 
+  /** @param {typeof SAMPLES[number]} s */
   function useSample(s) {
     text.value = s.text(ctx).slice(0, MAX_TEXT);
     run();
   }
 
+  // clearTimeout(null) does nothing, as (undefined) does.
   function schedule() {
-    clearTimeout(timer);
+    clearTimeout(timer ?? undefined);
     timer = setTimeout(run, 150);
   }
 
+  /** @param {string | null | (string | Node)[]} message */
   function showProblem(message) {
-    problem.replaceChildren(...(Array.isArray(message) ? message : [message]));
+    // null leaves the text "null" in the line, hidden below.
+    problem.replaceChildren(...(Array.isArray(message) ? message : [/** @type {string} */ (message)]));
     problem.hidden = !message;
   }
 
   async function run() {
-    clearTimeout(timer);
+    clearTimeout(timer ?? undefined);
     const corpus = ctx.corpus;
     const k = kind();
     vocab.disabled = k !== 'bpe';
@@ -131,7 +150,7 @@ export function mount(root, ctx) {
       try {
         size = wholeNumber(vocab.value, { what: 'The BPE vocabulary', min: MIN_VOCAB, max: MAX_VOCAB, note: ` (${MIN_VOCAB}: the 256 bytes plus one merge)` });
       } catch (err) {
-        showProblem(err.message);
+        showProblem(/** @type {Error} */ (err).message);
         return;
       }
     }
@@ -151,10 +170,11 @@ export function mount(root, ctx) {
       setState(root, 'ready');
     } catch (err) {
       if (id !== serial) return;
-      renderError(input, k, size, [], err.message);
+      renderError(input, k, size, [], /** @type {Error} */ (err).message);
     }
   }
 
+  /** @param {string} input @param {TokenizerKind} k @param {number} size @param {Tokenization} r */
   function render(input, k, size, r) {
     const bytes = encoder.encode(input);
     const pieces = r.byteSpans.map((span) => tokenBytes(bytes, span));
@@ -174,13 +194,14 @@ export function mount(root, ctx) {
     detail.textContent = r.ids.length ? 'Hover over or focus a token to see which characters and bytes it covers.' : 'Type some text above.';
   }
 
+  /** @param {string} input @param {Tokenization} r @param {ReturnType<typeof tokenBytes>} piece @param {string} token @param {number} i */
   function chip(input, r, piece, token, i) {
     const [s, e] = r.spans[i];
     const [bs, be] = r.byteSpans[i];
     const label = piece.whole ? visible(token) : `<${hex(piece.slice)}>`;
     const where = piece.whole
       ? `characters [${s}, ${e}) "${visible(input.slice(s, e))}"`
-      : `part of the character "${String.fromCodePoint(input.codePointAt(s))}"`;
+      : `part of the character "${String.fromCodePoint(/** @type {number} */ (input.codePointAt(s)))}"`;
     const describe = `Token ${i}: id ${r.ids[i]}, ${where}, bytes [${bs}, ${be}) = ${hex(piece.slice)}`;
     const show = () => { detail.textContent = describe; };
     return h('button', {
@@ -193,7 +214,8 @@ export function mount(root, ctx) {
     }, h('span', { class: 'tokenizer-text' }, label), h('span', { class: 'tokenizer-id' }, String(r.ids[i])));
   }
 
-  /** No tokens: the tokenizer lacks characters (`missing`) or failed (`message`). */
+  /** No tokens: the tokenizer lacks characters (`missing`) or failed (`message`).
+   *  @param {string} input @param {TokenizerKind} k @param {number} size @param {string[]} missing @param {string | null} message */
   function renderError(input, k, size, missing, message) {
     chips.replaceChildren();
     partialNote.hidden = true;

@@ -1,25 +1,46 @@
+// @ts-check
 // The Pre-train card: Train / Pause / Stop, the progress of the run, and the loss curves. The
 // device note says where the model trains and why.
 import { LossChart, smooth } from '../lib/chart.js';
 import { MAX_STEPS } from '../lib/state.js';
 import { h, setState, setText } from './ui.js';
 
+/**
+ * The playground a setup card drives (`ctx.playground`): its published API (types/playground.d.ts)
+ * with two members as lib/playground.js has them: `set` also takes a setting as text (an input's
+ * value, checked like a URL parameter), and `history` holds lib/history.js's Histories.
+ * @typedef {Omit<import('../types/playground.js').Playground, 'set' | 'history'> & {
+ *   set(changes: Record<string, string | number>): Promise<void>,
+ *   readonly history: import('../lib/core.js').Core['history'],
+ * }} SetupPlayground
+ */
+/** @typedef {Extract<import('../types/playground.js').ModelOrigin, {kind: 'loaded'}>} LoadedOrigin */
+/** A file input's (never null) or a drop's files, and a drop's items: iterable in every browser
+ *  (the checked lib lacks dom.iterable).
+ *  @typedef {FileList & Iterable<File>} Files */
+/** @typedef {DataTransferItemList & Iterable<DataTransferItem>} Items */
+/** @typedef {{train: HTMLButtonElement, pause: HTMLButtonElement, stop: HTMLButtonElement, refresh: () => void}} TrainButtons */
+
+/** @param {number} s */
 const fmtTime = (s) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : '–');
+/** @param {number} v */
 const fmt = (v) => (Number.isFinite(v) ? v.toFixed(3) : '–');
 
-/** Buttons of a training view (this card and the compact bar) kept in step with the playground. */
+/** Buttons of a training view (this card and the compact bar) kept in step with the playground.
+ *  @param {SetupPlayground} pg @param {HTMLInputElement} steps @param {AbortSignal} signal
+ *  @returns {TrainButtons} */
 export function trainButtons(pg, steps, signal) {
-  const b = {
+  const b = /** @type {TrainButtons} */ ({
     train: h('button', { class: 'primary', dataset: { action: 'train' } }, 'Train'),
     pause: h('button', { dataset: { action: 'pause' }, disabled: true }, 'Pause'),
     stop: h('button', { dataset: { action: 'stop' }, disabled: true }, 'Stop'),
-  };
-  const quiet = (p) => p?.catch?.(() => {}); // failures are shown through the `error` event
+  }); // `refresh` is added below
+  const quiet = (/** @type {Promise<unknown>} */ p) => p?.catch?.(() => {}); // failures are shown through the `error` event
   b.train.addEventListener('click', async () => {
     try {
       await pg.set({ steps: steps.value });
     } catch (err) {
-      pg.reportError(`${err.message[0].toUpperCase()}${err.message.slice(1)}.`);
+      pg.reportError(`${/** @type {Error} */ (err).message[0].toUpperCase()}${/** @type {Error} */ (err).message.slice(1)}.`);
       return;
     }
     quiet(pg.train());
@@ -39,15 +60,17 @@ export function trainButtons(pg, steps, signal) {
   return b;
 }
 
-/** The steps input, kept in step with the `steps` setting. */
+/** The steps input, kept in step with the `steps` setting.
+ *  @param {SetupPlayground} pg @param {AbortSignal} signal @returns {HTMLInputElement} */
 export function stepsInput(pg, signal) {
   const steps = h('input', { name: 'steps', type: 'number', min: '1', max: String(MAX_STEPS), value: String(pg.settings.steps), dataset: { role: 'steps' } });
   steps.addEventListener('change', () => pg.set({ steps: steps.value }).catch(() => {}));
-  pg.addEventListener('settings', () => { if (steps.getRootNode().activeElement !== steps) steps.value = String(pg.settings.steps); }, { signal });
+  pg.addEventListener('settings', () => { if (/** @type {Document | ShadowRoot} */ (steps.getRootNode()).activeElement !== steps) steps.value = String(pg.settings.steps); }, { signal });
   return steps;
 }
 
-/** The run's progress as text, plus machine-readable figures on `element.dataset` (README). */
+/** The run's progress as text, plus machine-readable figures on `element.dataset` (README).
+ *  @param {SetupPlayground} pg @param {HTMLElement} element @returns {string} */
 export function showStats(pg, element) {
   const s = pg.stats;
   const run = pg.run;
@@ -59,10 +82,11 @@ export function showStats(pg, element) {
     valLoss: String(Number.isFinite(s.valLoss) ? s.valLoss : ''),
   });
   if (!pg.info) return 'Not trained yet.';
-  if (pg.origin?.huggingFace && !pg.history.train.count) {
+  // Only a loaded origin has `huggingFace`.
+  if (/** @type {LoadedOrigin | null} */ (pg.origin)?.huggingFace && !pg.history.train.count) {
     const { config, paramCount, vocabSize, trainable, untrainable } = pg.info;
     const act = config.activation === 'gelu_new' ? ", GPT-2's tanh GELU" : '';
-    return `Imported a Hugging Face GPT-2 (${pg.origin.file}): ${config.n_layer} layers × ${config.n_embd} wide, `
+    return `Imported a Hugging Face GPT-2 (${/** @type {LoadedOrigin} */ (pg.origin).file}): ${config.n_layer} layers × ${config.n_embd} wide, `
       + `${config.n_head} heads, context ${config.block_size}, ${vocabSize.toLocaleString()} tokens, `
       + `${paramCount.toLocaleString()} parameters${act}. ${trainable ? 'Train more to fine-tune it on the corpus.' : `It cannot train here: ${untrainable}.`}`;
   }
@@ -76,7 +100,9 @@ export function showStats(pg, element) {
     + (Number.isFinite(s.valLoss) ? ` · validation ${fmt(s.valLoss)}` : '') + workers + ending;
 }
 
+/** @param {HTMLElement} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
+  /** @type {SetupPlayground} */
   const pg = ctx.playground;
   const { signal, hide } = ctx;
   const note = h('p', { class: 'device-note', dataset: { role: 'device-note' }, role: 'status' });
@@ -138,29 +164,30 @@ export function mount(root, ctx) {
     note.classList.toggle('cpu', d.device === 'cpu');
   }
 
-  reset.addEventListener('click', () => pg.reset().catch((err) => pg.reportError(err.message)));
-  /** Offers what `make()` gives (`{bytes, filename}`) as a download of `type`. */
+  reset.addEventListener('click', () => pg.reset().catch((err) => pg.reportError(/** @type {Error} */ (err).message)));
+  /** Offers what `make()` gives (`{bytes, filename}`) as a download of `type`.
+   *  @param {() => Promise<{bytes: Uint8Array, filename: string}>} make @param {string} type */
   const download = (make, type) => async () => {
     try {
-      const { bytes, filename } = await make();
-      const url = URL.createObjectURL(new Blob([bytes], { type }));
+      const { bytes, filename } = await make(); // bytes of an ArrayBuffer (from the worker), never shared
+      const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)], { type }));
       h('a', { href: url, download: filename }).click();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (err) {
-      pg.reportError(err.message);
+      pg.reportError(/** @type {Error} */ (err).message);
     }
   };
   save.addEventListener('click', download(() => pg.save(), 'application/octet-stream'));
   exportHf.addEventListener('click', download(() => pg.exportHf(), 'application/zip'));
   /** One .safetensors file is a checkpoint (saved here); several files, or a .json / .txt, are a
-   *  Hugging Face folder. */
+   *  Hugging Face folder. @param {File[]} files */
   const open = (files) => {
     if (!files.length) return;
     const single = files.length === 1 && files[0].name.endsWith('.safetensors');
     (single ? pg.load(files[0]) : pg.importHf(files)).catch(() => {});
   };
   load.addEventListener('change', () => {
-    open([...load.files]);
+    open([.../** @type {Files} */ (load.files)]);
     load.value = '';
   });
   // Dropped files, or a dropped folder (read through the entries API, one level deep).
@@ -168,19 +195,24 @@ export function mount(root, ctx) {
   root.addEventListener('drop', async (e) => {
     if (hide.has('save')) return;
     e.preventDefault();
-    const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
-    const fileOf = (entry) => new Promise((ok, fail) => entry.file(ok, fail));
+    // A drop event always has its dataTransfer; `filter(Boolean)` leaves the entries.
+    const entries = /** @type {FileSystemEntry[]} */ ([.../** @type {Items} */ (/** @type {DataTransfer} */ (e.dataTransfer).items)].map((i) => i.webkitGetAsEntry?.()).filter(Boolean));
+    /** @param {FileSystemEntry} entry @returns {Promise<File>} */
+    const fileOf = (entry) => new Promise((ok, fail) => /** @type {FileSystemFileEntry} */ (entry).file(ok, fail));
+    /** @type {File[]} */
     const files = [];
     for (const entry of entries) {
       if (entry.isFile) files.push(await fileOf(entry));
       else if (entry.isDirectory) {
-        const children = await new Promise((ok, fail) => entry.createReader().readEntries(ok, fail));
+        /** @type {FileSystemEntry[]} */
+        const children = await new Promise((ok, fail) => /** @type {FileSystemDirectoryEntry} */ (entry).createReader().readEntries(ok, fail));
         for (const child of children) if (child.isFile) files.push(await fileOf(child));
       }
     }
-    open(files.length ? files : [...e.dataTransfer.files]);
+    open(files.length ? files : [.../** @type {Files} */ (/** @type {DataTransfer} */ (e.dataTransfer).files)]);
   }, { signal });
-  const when = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const when = (/** @type {number} */ t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  /** @param {{step: number, savedAt: number} | null} [detail] undefined: on mount */
   async function showSaved(detail) {
     if (!pg.autosave) return;
     if (detail === undefined) {
@@ -201,7 +233,7 @@ export function mount(root, ctx) {
     pg.resumeSaved().catch(() => {}).finally(() => { resume.disabled = false; });
   });
   forget.addEventListener('click', () => pg.forgetSaved());
-  ctx.events.addEventListener('saved', (e) => showSaved(e.detail));
+  ctx.events.addEventListener('saved', (e) => showSaved(/** @type {import('../types/playground.js').PlaygroundEventMap['saved']} */ (e).detail));
   showSaved();
   for (const type of ['status', 'training', 'model', 'building', 'trained']) ctx.events.addEventListener(type, refresh);
   // Progress arrives many times a second: one redraw per frame. A change of model or status is

@@ -1,36 +1,45 @@
+// @ts-check
 // The worker's long jobs: a training run in chunks of ~200 ms, and generation in batches of about
 // a frame, each answering `stop` between two calls and reporting as it goes.
 import { now, on, send, yieldToEvents } from './sessions.js';
 
+/** @typedef {import('./sessions.js').Request} Request */
+/** @typedef {import('../scheduler.js').Job} Job */
+/** @typedef {import('../../pkg/cpu/gpt_wasm.js').SamplingOptions} SamplingOptions */
+/** @typedef {import('../../pkg/cpu/gpt_wasm.js').GeneratedToken} GeneratedToken */
+
 /** Sampling options as the facade takes them, checked here so that a wrong one gets a sentence
- *  that names it (serde would say "invalid type: floating point `2.5`, expected usize"). */
+ *  that names it (serde would say "invalid type: floating point `2.5`, expected usize").
+ *  @param {unknown} sampling @returns {SamplingOptions | null | undefined} */
 export function checkSampling(sampling) {
   if (sampling === undefined || sampling === null) return sampling;
   if (typeof sampling !== 'object') throw new Error('sampling must be an object of options (temperature, topK, topP, seed, candidates)');
-  const whole = (key, min, max) => {
-    const v = sampling[key];
-    if (v !== undefined && v !== null && !(Number.isSafeInteger(v) && v >= min && v <= max)) {
+  const whole = (/** @type {string} */ key, /** @type {number} */ min, /** @type {number} */ max) => {
+    const v = /** @type {Record<string, unknown>} */ (sampling)[key];
+    if (v !== undefined && v !== null && !(Number.isSafeInteger(v) && /** @type {number} */ (v) >= min && /** @type {number} */ (v) <= max)) {
       throw new Error(`sampling option ${key} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
     }
   };
   whole('topK', 0, 2 ** 32);
   whole('seed', 0, Number.MAX_SAFE_INTEGER);
   whole('candidates', 0, 1000);
-  const t = sampling.temperature;
+  const t = /** @type {Record<string, unknown>} */ (sampling).temperature;
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t >= 0)) {
     throw new Error(`sampling option temperature must be 0 (greedy) or a positive number, not ${JSON.stringify(t)}`);
   }
-  const p = sampling.topP;
+  const p = /** @type {Record<string, unknown>} */ (sampling).topP;
   if (p !== undefined && p !== null && !(typeof p === 'number' && p > 0 && p <= 1)) {
     throw new Error(`sampling option topP must be a number in (0, 1], not ${JSON.stringify(p)}`);
   }
-  return sampling;
+  return /** @type {SamplingOptions} */ (sampling);
 }
 
+/** @param {unknown} steps @returns {asserts steps is number} */
 function checkSteps(steps) {
-  if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive whole number, not ${steps}`);
+  if (!(Number.isInteger(steps) && /** @type {number} */ (steps) > 0)) throw new Error(`steps must be a positive whole number, not ${steps}`);
 }
 
+/** @param {number} id @param {Request} m @param {Job} job */
 export async function trainLoop(id, m, job) {
   const { steps, evalEvery = 0 } = m;
   checkSteps(steps);
@@ -68,8 +77,9 @@ export async function trainLoop(id, m, job) {
 /** How long the worker generates before it sends what it has (about a frame at 60 Hz). */
 const BATCH_MS = 12;
 /** A generated token without the decoded text and candidate lists (all but a batch's last). */
-const slim = ({ text, candidates, next, ...token }) => token;
+const slim = (/** @type {GeneratedToken} */ { text, candidates, next, ...token }) => token;
 
+/** @param {number} id @param {Request} m @param {Job} job */
 export async function generateLoop(id, m, job) {
   const { prompt, maxTokens = 200, forced } = m;
   const sampling = checkSampling(m.sampling);
@@ -94,7 +104,7 @@ export async function generateLoop(id, m, job) {
       batch.push(token);
       i++;
     } while (i < maxTokens && !job.stop && now() < sliceEnd);
-    const last = batch.at(-1);
+    const last = /** @type {GeneratedToken} */ (batch.at(-1)); // the loop ran at least once
     text = last.text;
     const tokens = batch.map((t) => (t === last ? t : slim(t)));
     send({ id, type: 'tokens', index: start, tokens, tokensPerSecond: (i / (now() - t0)) * 1000 });
