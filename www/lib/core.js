@@ -33,6 +33,7 @@ import { runTraining } from './training.js';
  * @property {number} runVersion Counts changes of the reader's run outside the replicas.
  * @property {number} modelVersion Counts models (built, loaded, restored, forgotten).
  * @property {boolean} destroyed
+ * @property {Promise<any> | null} pendingBuild The build in progress (training.js).
  * @property {Promise<any> | null} recovery The recovery in progress.
  * @property {Promise<any> | null} recovered The latest recovery (what a broken run resolves to).
  * @property {(type: string, detail?: any) => void} emit An event of the playground's.
@@ -92,6 +93,7 @@ export function createCore(target, settings, config, onState) {
     runVersion: 0,
     modelVersion: 0,
     destroyed: false,
+    pendingBuild: null,
     recovery: null,
     recovered: null,
     emit: (type, detail) => { if (!core.destroyed) target.dispatchEvent(new CustomEvent(type, { detail })); },

@@ -6,7 +6,8 @@
 // API (EMBEDDING.md). This file is the facade; the work is in modules of one job each, which
 // share the playground's private state (the `Core` below, never exposed):
 //   run.js       the run's state machine: the only writer of `status`, the judge of what may start
-//   training.js  building and training the model, measuring devices, the CPU copy for generation
+//   training.js  building and training the model (train, pause, resume, stop), measuring
+//                devices, the CPU copy for generation
 //   parallel.js  data-parallel replicas and their ring
 //   autosave.js  snapshots in memory and in this browser;  recovery.js  crashes and lost devices
 //   files.js     checkpoints and Hugging Face folders;     mount.js     panels and their `ctx`
@@ -17,7 +18,7 @@ import { DEFAULTS, SETTINGS, checkSetting, readState } from './state.js';
 import { statusOf } from './run.js';
 import { createCore } from './core.js';
 import { resumeSaved, savedRun } from './autosave.js';
-import { buildModel, runTraining, runWorkers, statsOf } from './training.js';
+import { ensureModel, pause, resume, runWorkers, statsOf, stop, train } from './training.js';
 import { HF_FILES, MAX_CHECKPOINT_BYTES, MAX_HF_BYTES, filesLabel, hfZip, loadFailed, loadInto, modelName, readCheckpoint, readHfFolder } from './files.js';
 import { PanelRequests, mountView } from './mount.js';
 import { VIEWS } from '../panels/index.js';
@@ -41,7 +42,6 @@ export class Playground extends EventTarget {
   #core;
   #panels; // the panels' own worker and the routing of their requests (mount.js)
   #mounts = new Set();
-  #building = /** @type {Promise<any> | null} */ (null); // the build in progress
   #was = { building: false, training: false }; // what the last `building` / `training` events said
   #id = ++playgrounds;
 
@@ -215,80 +215,17 @@ export class Playground extends EventTarget {
    * reported as an `error` event and reject.
    * @param {{steps?: number | string}} [options]
    */
-  async train({ steps } = {}) {
-    const core = this.#core;
-    try {
-      const n = /** @type {number} */ (checkSetting('steps', steps ?? core.settings.steps));
-      core.state.check('train');
-      if (!core.info || !this.#core.sameBuild()) {
-        await this.#build();
-        if (core.state.state !== 'building') {
-          // Stopped while building: the model is there, no run starts.
-          core.run = { ...core.run, reason: 'stopped' };
-          core.state.to('settle');
-          core.emit('trained', core.info);
-          return { step: core.info.step, reason: 'stopped' };
-        }
-      }
-      core.run = { start: core.info.step, target: core.info.step + n, reason: null };
-    } catch (err) {
-      core.error(/** @type {Error} */ (err).message, { action: 'build' });
-      // A refusal (a run is in progress) leaves that run alone; a bad value or a failed build is an error.
-      if (!core.state.busy) core.state.to('fail');
-      throw err;
-    }
-    core.state.to('train');
-    return runTraining(core);
-  }
-
-  /** Builds a model from the settings (state `building`); a failed build goes back to where it was. */
-  async #build() {
-    const core = this.#core;
-    core.state.to('build');
-    this.#building = buildModel(core);
-    try {
-      return await this.#building;
-    } catch (err) {
-      if (core.state.may('unbuilt')) core.state.to('unbuilt');
-      throw err;
-    } finally {
-      this.#building = null;
-    }
-  }
+  train({ steps } = {}) { return train(this.#core, steps); }
 
   /** Pauses a run (it can be resumed), or resumes a paused one. */
-  async pause() {
-    const core = this.#core;
-    if (core.state.state === 'paused') return this.resume();
-    if (!core.state.may('pause')) return null;
-    core.state.to('pause');
-    core.stopAsked = true;
-    return this.call('stop', { what: 'train' });
-  }
+  async pause() { return pause(this.#core); }
 
   /** Continues a paused run towards its target. */
-  async resume() {
-    const core = this.#core;
-    if (!core.state.may('resume')) return null;
-    core.state.to('resume');
-    return runTraining(core).catch(() => null);
-  }
+  async resume() { return resume(this.#core); }
 
   /** Ends the run (a paused one too; during a build, the model is built but does not train);
    *  the model keeps what it learned. */
-  async stop() {
-    const core = this.#core;
-    if (!core.state.may('stop')) return { stopped: false };
-    const was = core.state.state;
-    core.state.to('stop');
-    core.stopAsked = true;
-    if (was === 'paused') {
-      core.run = { ...core.run, reason: 'stopped' };
-      return { stopped: true };
-    }
-    if (was === 'building') return { stopped: true };
-    return this.call('stop', { what: 'train' });
-  }
+  async stop() { return stop(this.#core); }
 
   /** Forgets the model and frees it in the worker (the next Train builds a new one). Rejects
    *  while a model is being built or trained. */
@@ -305,15 +242,7 @@ export class Playground extends EventTarget {
   }
 
   /** Builds an untrained model when there is none (panels that need one call this); during a build, waits for it. */
-  async ensureModel() {
-    const core = this.#core;
-    if (this.#building) await this.#building;
-    else if (!core.info) {
-      await this.#build();
-      core.state.to('settle');
-    }
-    return core.info;
-  }
+  ensureModel() { return ensureModel(this.#core); }
 
   // ---------- snapshots and autosave (autosave.js) ----------
   /** A snapshot of the reader's run now (between two training chunks), kept in memory and, with

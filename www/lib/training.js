@@ -6,6 +6,7 @@
 // functions only do what it let through.
 import { copyNote, measuredChoice } from './device.js';
 import { workerCount } from './parallel.js';
+import { checkSetting } from './state.js';
 
 /** @typedef {import('./core.js').Core} Core */
 
@@ -90,6 +91,89 @@ export async function runTraining(core) {
   core.emit('trained', core.info);
   core.snapshot();
   return { step: result.step, reason: core.run.reason };
+}
+
+/** Builds a model from the settings (state `building`); a failed build goes back to where it
+ *  was. `core.pendingBuild` is the build in progress, which `ensureModel` waits for. @param {Core} core */
+async function build(core) {
+  core.state.to('build');
+  core.pendingBuild = buildModel(core);
+  try {
+    return await core.pendingBuild;
+  } catch (err) {
+    if (core.state.may('unbuilt')) core.state.to('unbuilt');
+    throw err;
+  } finally {
+    core.pendingBuild = null;
+  }
+}
+
+/** Playground.train: `steps` more steps, building first when there is no model or the settings
+ *  changed. @param {Core} core @param {number | string | undefined} steps */
+export async function train(core, steps) {
+  try {
+    const n = /** @type {number} */ (checkSetting('steps', steps ?? core.settings.steps));
+    core.state.check('train');
+    if (!core.info || !core.sameBuild()) {
+      await build(core);
+      if (core.state.state !== 'building') {
+        // Stopped while building: the model is there, no run starts.
+        core.run = { ...core.run, reason: 'stopped' };
+        core.state.to('settle');
+        core.emit('trained', core.info);
+        return { step: core.info.step, reason: 'stopped' };
+      }
+    }
+    core.run = { start: core.info.step, target: core.info.step + n, reason: null };
+  } catch (err) {
+    core.error(/** @type {Error} */ (err).message, { action: 'build' });
+    // A refusal (a run is in progress) leaves that run alone; a bad value or a failed build is an error.
+    if (!core.state.busy) core.state.to('fail');
+    throw err;
+  }
+  core.state.to('train');
+  return runTraining(core);
+}
+
+/** Playground.ensureModel: an untrained model when there is none; during a build, waits for it. @param {Core} core */
+export async function ensureModel(core) {
+  if (core.pendingBuild) await core.pendingBuild;
+  else if (!core.info) {
+    await build(core);
+    core.state.to('settle');
+  }
+  return core.info;
+}
+
+/** Playground.pause: pauses a run, or resumes a paused one. @param {Core} core */
+export async function pause(core) {
+  if (core.state.state === 'paused') return resume(core);
+  if (!core.state.may('pause')) return null;
+  core.state.to('pause');
+  core.stopAsked = true;
+  return core.call('stop', { what: 'train' });
+}
+
+/** Playground.resume: a paused run goes on towards its target. @param {Core} core */
+export async function resume(core) {
+  if (!core.state.may('resume')) return null;
+  core.state.to('resume');
+  return runTraining(core).catch(() => null);
+}
+
+/** Playground.stop: the run ends (a paused one too; during a build, the model is built but does
+ *  not train). @param {Core} core */
+export async function stop(core) {
+  if (!core.state.may('stop')) return { stopped: false };
+  const was = core.state.state;
+  core.state.to('stop');
+  core.stopAsked = true;
+  if (was === 'paused') {
+    core.run = { ...core.run, reason: 'stopped' };
+    return { stopped: true };
+  }
+  if (was === 'building') return { stopped: true };
+  return core.call('stop', { what: 'train' });
 }
 
 /** A chunk's `progress` or an `eval` from the worker (or from the data-parallel loop). @param {Core} core @param {any} ev */
