@@ -1,3 +1,4 @@
+// @ts-check
 // Embedding layer: each token id indexes a row of a learned [vocab, n_embd] table, and each position
 // a row of a [block_size, n_embd] table. The token table is projected to 2-D with PCA (computed in
 // the model worker from the live weights: lib/embedding-map.js), so the reader can watch similar
@@ -5,24 +6,43 @@
 import { coalesced, diverging, fmt, h, mean, onWidthChange, replaceKeepingFocus, setState, sizeCanvas, themeColours, throttle, uid, visible } from './ui.js';
 
 const MAX_LABELS = 300; // beyond this, tokens are drawn as dots
-const MAX_OPTIONS = 4096; // tokens listed in the picker up front (GPT-2 has 50,257; others are added when chosen)
+/** Resolves in a later task: what came before has been painted, and input answered. */
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+const MAX_OPTIONS = 1000; // tokens listed in the picker up front (GPT-2 has 50,257; others are added when chosen): each costs layout
 const NEIGHBOURS = 8;
 const POWER_ITERATIONS = 500;
 
 // ---------- token categories (colour), so the reader can see groups form ----------
 // Colours are the theme's (`theme`: a key of themeColours, its CSS variable in `css`) but one.
+/** @type {{name: string, theme: keyof import('./ui.js').ThemeColours | null, css: string, test: (token: string) => boolean}[]} */
 const CATEGORIES = [
   { name: 'vowels', theme: 'accent2', css: 'var(--accent-2)', test: (t) => /^\s*[aeiou]+$/.test(t) },
   { name: 'other lower-case', theme: 'accent', css: 'var(--accent)', test: (t) => /^\s*[a-z]+$/.test(t) },
   { name: 'capitalised', theme: null, css: '#2b8a3e', test: (t) => /^\s*[A-Z]/.test(t) },
   { name: 'space, punctuation, digits, bytes', theme: 'muted', css: 'var(--muted)', test: () => true },
 ];
-const category = (token) => CATEGORIES.findIndex((c) => c.test(token));
+const category = (/** @type {string} */ token) => CATEGORIES.findIndex((c) => c.test(token));
 // Byte tokens (partial UTF-8, shown as <e7>) and control characters are rarely seen in a corpus.
-const isByte = (token) => /^<[0-9a-f]{2}( [0-9a-f]{2})*>$/.test(token) || /^[\x00-\x08\x0b-\x1f\x7f]+$/.test(token);
+const isByte = (/** @type {string} */ token) => /^<[0-9a-f]{2}( [0-9a-f]{2})*>$/.test(token) || /^[\x00-\x08\x0b-\x1f\x7f]+$/.test(token);
 /** A token as drawn: spaces and newlines visible, other control characters as hex bytes. */
-const label = (token) => visible(token).replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0).toString(16).padStart(2, '0')}>`);
+const label = (/** @type {string} */ token) => visible(token).replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0).toString(16).padStart(2, '0')}>`);
 
+/** The worker's `embeddingMap` answer (lib/worker/embeddings.js): `points` is [x0, y0, x1, y1, …].
+ *  @typedef {{step: number, vocabSize: number, nEmbd: number, blockSize: number, tokens: string[], points: ArrayLike<number>,
+ *    explained: number[], orthogonality: number, sampled: number | null, positionSimilarity: number[][]}} EmbeddingMap */
+/** The worker's `neighbours` answer: the nearest tokens by cosine similarity, most similar first.
+ *  @typedef {{step: number, token: number, neighbours: {id: number, cosine: number}[]}} Neighbours */
+/** Maps PCA coordinates to canvas pixels. @typedef {{px: (x: number) => number, py: (y: number) => number}} Scale */
+/** A vocabulary as drawn: the tokens with a text label, the others by category (dots).
+ *  @typedef {{labels: Set<number>, dots: number[][]}} Look */
+/** @typedef {import('./ui.js').ThemeColours} ThemeColours */
+/** What the panel drew (`root.panelData`).
+ *  @typedef {{step: number | null, tokens: string[], points: number[][], explained: number[], orthogonality: number | null,
+ *    selected: {id: number, token: string, neighbours: {id: number, cosine: number, token: string}[]} | null,
+ *    positionSimilarity: number[][], vocabSize?: number, nEmbd?: number, blockSize?: number, sampled?: number | null,
+ *    adjacentSimilarity?: number, farSimilarity?: number}} EmbeddingData */
+
+/** @param {HTMLElement & {panelData?: unknown}} root @param {import('../lib/mount.js').PanelContext} ctx */
 export function mount(root, ctx) {
   const step = h('p', { class: 'stats', dataset: { role: 'embedding-step' } });
   const canvas = h('canvas', { class: 'embedding-map', role: 'img', 'aria-label': 'Token embeddings projected to two dimensions with PCA' });
@@ -55,12 +75,21 @@ export function mount(root, ctx) {
     heatNote,
   );
 
+  /** @type {EmbeddingData} */
   const data = { step: null, tokens: [], points: [], explained: [], orthogonality: null, selected: null, positionSimilarity: [] };
   root.panelData = data;
+  /** @type {EmbeddingMap | null} */
   let emb = null; // the last Embeddings from the worker
+  /** @type {number | null} */
   let selected = null; // token id the reader chose
+  /** @type {number | null} */
   let hover = null; // token id under the pointer
-  let scale = null; // maps PCA coordinates to canvas pixels, for hit testing
+  /** @type {Look | null} */
+  let look = null; // the vocabulary's labels and dot groups (lookOf), per model
+  /** @type {Scale | null} */
+  let scale = null; // maps PCA coordinates to canvas pixels
+  /** @type {Float32Array | null} */
+  let pixels = null; // where each token is drawn: [x0, y0, x1, y1, …] (canvas pixels), for hit testing
   // One request at a time: progress events may arrive faster than an answer.
   const refresh = coalesced(async () => {
     if (!ctx.info) {
@@ -72,17 +101,24 @@ export function mount(root, ctx) {
     try {
       if (!emb) setState(root, 'busy', 'Reading the embedding tables…');
       const e = await ctx.call('embeddingMap', {});
-      analyse(e);
-      body.hidden = false;
+      // The page stays responsive on GPT-2's 50,257 tokens: reading the map, listing the tokens
+      // and drawing are separate tasks, none near the 200 ms a click may wait (its test).
+      await analyse(e);
+      await nextTask();
+      if (body.hidden) {
+        body.hidden = false; // its first layout (the picker's options) is a task of its own
+        await nextTask();
+      }
       draw();
       await showNeighbours();
       setState(root, 'ready');
     } catch (err) {
-      setState(root, 'error', `Could not read the embeddings: ${err.message}`);
+      setState(root, 'error', `Could not read the embeddings: ${/** @type {Error} */ (err).message}`);
     }
   });
 
-  function analyse(e) {
+  /** @param {EmbeddingMap} e */
+  async function analyse(e) {
     const first = !emb || emb.vocabSize !== e.vocabSize;
     emb = e;
     const { vocabSize: V, nEmbd: C, blockSize: T } = e;
@@ -91,12 +127,16 @@ export function mount(root, ctx) {
       step: e.step, vocabSize: V, nEmbd: C, blockSize: T, tokens: e.tokens, points,
       explained: e.explained, orthogonality: e.orthogonality, sampled: e.sampled, positionSimilarity: e.positionSimilarity,
     });
-    if (first) fillPicker(e.tokens);
+    if (first) {
+      look = lookOf(e.tokens);
+      await nextTask();
+      fillPicker(e.tokens);
+    }
     if (selected === null || selected >= V) selected = defaultToken(e.tokens);
     showInPicker(selected);
   }
 
-  /** A letter the reader will recognise (a vowel if there is one). */
+  /** A letter the reader will recognise (a vowel if there is one). @param {string[]} tokens */
   function defaultToken(tokens) {
     for (const want of ['e', 'a', ' the', 'the']) {
       const i = tokens.indexOf(want);
@@ -105,15 +145,18 @@ export function mount(root, ctx) {
     return Math.max(0, tokens.findIndex((t) => !isByte(t)));
   }
 
-  const option = (t, i) => h('option', { value: String(i) }, `${label(t)}  (id ${i})`);
+  const option = (/** @type {string} */ t, /** @type {number} */ i) => h('option', { value: String(i) }, `${label(t)}  (id ${i})`);
+  /** @param {string[]} tokens */
   function fillPicker(tokens) {
     // A huge vocabulary lists its readable tokens first, up to MAX_OPTIONS; a token chosen on the
     // map that is not listed is added then.
     const ids = tokens.length <= MAX_OPTIONS ? tokens.map((_, i) => i) : [...labelled(tokens, MAX_OPTIONS)].sort((a, b) => a - b);
     pick.replaceChildren(...ids.map((i) => option(tokens[i], i)));
   }
+  /** @param {number} id */
   function showInPicker(id) {
-    if (!pick.querySelector(`option[value="${id}"]`)) pick.append(option(emb.tokens[id], id));
+    // No emb while a new model's map is read: a click on the old map then chooses a token it cannot list.
+    if (!pick.querySelector(`option[value="${id}"]`) && emb) pick.append(option(emb.tokens[id], id));
     pick.value = String(id);
   }
 
@@ -128,20 +171,37 @@ export function mount(root, ctx) {
       + `the vertical ${(b * 100).toFixed(1)}%; the rest is in the other ${emb.nEmbd - 2} directions the map cannot show.`;
   }
 
-  /** Which tokens get a text label: readable ones first (byte tokens are rarely used), at most `most`. */
+  /** Which tokens get a text label: readable ones first (byte tokens are rarely used), in id
+   *  order, at most `most`. One pass: GPT-2's 50,257 tokens are tested once each.
+   *  @param {string[]} tokens @param {number} [most] */
   function labelled(tokens, most = MAX_LABELS) {
-    const order = tokens.map((t, i) => i).sort((i, j) => isByte(tokens[i]) - isByte(tokens[j]) || i - j);
+    const bytes = tokens.map(isByte);
+    const order = [...tokens.keys()].filter((i) => !bytes[i]);
+    for (let i = 0; i < tokens.length && order.length < most; i++) if (bytes[i]) order.push(i);
     return new Set(order.slice(0, most));
   }
 
+  /** What drawing needs of a vocabulary, worked out once per model: the labelled tokens, and the
+   *  others (dots) grouped by category, so that 50,257 dots are four fills, not 50,257.
+   *  @param {string[]} tokens @returns {Look} */
+  function lookOf(tokens) {
+    const labels = labelled(tokens);
+    const dots = CATEGORIES.map(() => /** @type {number[]} */ ([]));
+    tokens.forEach((t, i) => { if (!labels.has(i)) dots[category(t)].push(i); });
+    return { labels, dots };
+  }
+
+  // Draws emb: called only while there is one.
   function drawMap() {
-    const width = Math.max(240, canvas.parentElement.clientWidth);
+    const width = Math.max(240, /** @type {HTMLElement} */ (canvas.parentElement).clientWidth);
     const height = Math.round(Math.min(420, Math.max(260, width * 0.7)));
     const g = sizeCanvas(canvas, width, height);
-    const pts = data.points;
+    const pts = /** @type {EmbeddingMap} */ (emb).points; // [x0, y0, x1, y1, …]
     // The extent in one pass (spreading 50,257 points into Math.min overflows some engines' argument limits).
     let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
-    for (const [x, y] of pts) {
+    for (let i = 0; i < pts.length; i += 2) {
+      const x = pts[i];
+      const y = pts[i + 1];
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -152,7 +212,13 @@ export function mount(root, ctx) {
     const sx = (width - 2 * pad) / Math.max(1e-9, x1 - x0);
     const sy = (height - 2 * pad) / Math.max(1e-9, y1 - y0);
     scale = { px: (x) => pad + (x - x0) * sx, py: (y) => height - pad - (y - y0) * sy };
-    data.pixels = pts.map(([x, y]) => [scale.px(x), scale.py(y)]);
+    const { px, py } = scale;
+    const at = new Float32Array(pts.length);
+    for (let i = 0; i < pts.length; i += 2) {
+      at[i] = px(pts[i]);
+      at[i + 1] = py(pts[i + 1]);
+    }
+    pixels = at;
     g.fillStyle = theme.card;
     g.fillRect(0, 0, width, height);
     // Axes through the mean (PCA centres the data at 0).
@@ -164,7 +230,7 @@ export function mount(root, ctx) {
     g.stroke();
     // Axis names in the corners, on white, so tokens drawn there stay readable around them.
     g.font = '11px system-ui, sans-serif';
-    for (const [text, x, y] of [['PC 1 →', width - 48, height - 6], ['↑ PC 2', 4, 14]]) {
+    for (const [text, x, y] of /** @type {[string, number, number][]} */ ([['PC 1 →', width - 48, height - 6], ['↑ PC 2', 4, 14]])) {
       g.fillStyle = theme.card;
       g.globalAlpha = 0.85;
       g.fillRect(x - 2, y - 11, g.measureText(text).width + 4, 14);
@@ -172,34 +238,35 @@ export function mount(root, ctx) {
       g.fillStyle = theme.muted;
       g.fillText(text, x, y);
     }
-    const labels = labelled(emb.tokens);
+    const { labels, dots } = /** @type {Look} */ (look);
+    const colour = (/** @type {number} */ c) => (CATEGORIES[c].theme ? theme[/** @type {keyof ThemeColours} */ (CATEGORIES[c].theme)] : CATEGORIES[c].css);
+    // The unlabelled tokens as dots: one path per category.
+    g.globalAlpha = 0.5;
+    dots.forEach((ids, c) => {
+      g.fillStyle = colour(c);
+      g.beginPath();
+      for (const i of ids) g.rect(at[2 * i] - 1.5, at[2 * i + 1] - 1.5, 3, 3);
+      g.fill();
+    });
     const near = new Set((data.selected?.neighbours ?? []).map((n) => n.id));
+    const tokens = /** @type {EmbeddingMap} */ (emb).tokens;
     g.textAlign = 'center';
     g.textBaseline = 'middle';
     g.font = '12px ui-monospace, Menlo, monospace';
-    emb.tokens.forEach((t, i) => {
-      const [x, y] = data.pixels[i];
-      const c = CATEGORIES[category(t)];
-      const colour = c.theme ? theme[c.theme] : c.css;
-      if (labels.has(i)) {
-        g.fillStyle = colour;
-        g.globalAlpha = selected !== null && !near.has(i) && i !== selected ? 0.65 : 1;
-        g.fillText(label(t), x, y);
-      } else {
-        g.globalAlpha = 0.5;
-        g.fillStyle = colour;
-        g.fillRect(x - 1.5, y - 1.5, 3, 3);
-      }
-    });
+    for (const i of labels) {
+      g.fillStyle = colour(category(tokens[i]));
+      g.globalAlpha = selected !== null && !near.has(i) && i !== selected ? 0.65 : 1;
+      g.fillText(label(tokens[i]), at[2 * i], at[2 * i + 1]);
+    }
     g.globalAlpha = 1;
     // The chosen token and its neighbours: ringed, with lines to them.
     const focus = hover ?? selected;
     if (focus !== null) {
-      const [fx, fy] = data.pixels[focus];
+      const [fx, fy] = [at[2 * focus], at[2 * focus + 1]];
       g.strokeStyle = theme.accent2;
       g.globalAlpha = 0.5;
       for (const id of near) {
-        const [x, y] = data.pixels[id];
+        const [x, y] = [at[2 * id], at[2 * id + 1]];
         g.beginPath(); g.moveTo(fx, fy); g.lineTo(x, y); g.stroke();
       }
       g.globalAlpha = 1;
@@ -207,7 +274,7 @@ export function mount(root, ctx) {
       g.beginPath(); g.arc(fx, fy, 11, 0, 2 * Math.PI); g.stroke();
       g.font = 'bold 13px ui-monospace, Menlo, monospace';
       g.fillStyle = theme.fg;
-      g.fillText(label(emb.tokens[focus]), fx, fy);
+      g.fillText(label(/** @type {EmbeddingMap} */ (emb).tokens[focus]), fx, fy);
     }
   }
 
@@ -215,15 +282,16 @@ export function mount(root, ctx) {
   const showNeighbours = coalesced(async () => {
     const id = hover ?? selected;
     if (!emb || id === null) return;
+    /** @type {Neighbours} */
     let answer;
     try {
       answer = await ctx.call('neighbours', { token: id, k: NEIGHBOURS });
     } catch (err) {
-      if (emb) setState(root, 'error', `Could not find the neighbours: ${err.message}`);
+      if (emb) setState(root, 'error', `Could not find the neighbours: ${/** @type {Error} */ (err).message}`);
       return;
     }
     if (!emb || (hover ?? selected) !== id) return; // the focus moved on: its own request follows
-    const list = answer.neighbours.map((n) => ({ ...n, token: emb.tokens[n.id] }));
+    const list = answer.neighbours.map((n) => ({ ...n, token: /** @type {EmbeddingMap} */ (emb).tokens[n.id] }));
     data.selected = { id, token: emb.tokens[id], neighbours: list };
     drawMap();
     replaceKeepingFocus(neighbours, ...list.map((n) => h('li', {},
@@ -233,10 +301,11 @@ export function mount(root, ctx) {
         h('span', { class: 'embedding-cos' }, n.cosine.toFixed(3))))));
   });
 
+  // Draws emb's position similarities: called only while there is one.
   function drawHeat() {
-    const T = emb.blockSize;
+    const T = /** @type {EmbeddingMap} */ (emb).blockSize;
     const sim = data.positionSimilarity;
-    const size = Math.min(300, Math.max(160, heat.parentElement.clientWidth - 40));
+    const size = Math.min(300, Math.max(160, /** @type {HTMLElement} */ (heat.parentElement).clientWidth - 40));
     const top = 6; // room for the "0" label
     const cell = (size - 28 - top) / T;
     const g = sizeCanvas(heat, size - top, size);
@@ -265,6 +334,7 @@ export function mount(root, ctx) {
       + `of positions at least ${Math.ceil(T / 2)} apart: ${fmt(far, 2)}.`;
   }
 
+  /** @param {number} id */
   function choose(id) {
     selected = id;
     hover = null;
@@ -273,18 +343,21 @@ export function mount(root, ctx) {
     showNeighbours();
   }
 
-  /** The token drawn nearest to a pointer position (within 14 px), or null. */
+  /** The token drawn nearest to a pointer position (within 14 px), or null.
+   *  @param {MouseEvent} event @returns {number | null} */
   function hit(event) {
-    if (!data.pixels) return null;
+    const at = pixels;
+    if (!at) return null;
     const r = canvas.getBoundingClientRect();
     const x = event.clientX - r.left;
     const y = event.clientY - r.top;
+    /** @type {number | null} */
     let best = null;
     let bestD = 14 * 14;
-    data.pixels.forEach(([px, py], i) => {
-      const d = (px - x) ** 2 + (py - y) ** 2;
+    for (let i = 0; 2 * i < at.length; i++) {
+      const d = (at[2 * i] - x) ** 2 + (at[2 * i + 1] - y) ** 2;
       if (d < bestD) { bestD = d; best = i; }
-    });
+    }
     return best;
   }
 
