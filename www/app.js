@@ -3,7 +3,7 @@
 // (lib/playground.js). It is one user of the playground's public API, like <gpt-playground>,
 // embed.html and an author's own page; what only this page does is page-level: the status on
 // <body> for automation, the settings in the address bar, the numbered cards.
-import { Playground } from './lib/playground.js';
+import { Playground, autotrain } from './lib/playground.js';
 import { errorBox } from './lib/alerts.js';
 import { readState, stateToParams } from './lib/state.js';
 import { PANELS, choosePanels, stylesheets } from './panels/index.js';
@@ -72,7 +72,7 @@ async function start() {
     pg.reportError(`Unknown panel${unknown.length > 1 ? 's' : ''} "${unknown.join('", "')}" in the URL; the panels are: ${PANELS.map((p) => p.name).join(', ')}.`);
   }
   document.body.dataset.ready = '1';
-  if (state.autotrain && pg.status !== 'error') pg.train().catch(() => {});
+  if (state.autotrain) autotrain(pg);
 }
 
 start();

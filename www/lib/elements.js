@@ -6,7 +6,7 @@
 // Panels scattered through an article share one model (and its workers); two playgrounds on one
 // page are independent. Everything renders in shadow roots, so the host's CSS and ours never meet; the
 // --gpt-* custom properties theme it. Importing this module defines the two elements and nothing else.
-import { Playground } from './playground.js';
+import { Playground, autotrain } from './playground.js';
 import { errorBox } from './alerts.js';
 import { ATTRIBUTES, SCHEMA, SETTINGS, readState, setting } from './state.js';
 import { choosePanels, findView, stylesheets } from '../panels/index.js';
@@ -107,8 +107,7 @@ export class GptPlaygroundElement extends HTMLElement {
 
   /** Starts training when nothing has trained yet (`autotrain`). */
   #autotrain() {
-    const pg = this.#pg;
-    if (pg && !pg.info && pg.run.state === 'idle') pg.train().catch(() => {});
+    if (this.#pg) autotrain(this.#pg);
   }
 
   /**

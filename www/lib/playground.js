@@ -27,6 +27,13 @@ export { CORPORA, DEFAULTS, HF_FILES, MAX_CHECKPOINT_BYTES, MAX_HF_BYTES, VIEWS,
 
 let playgrounds = 0;
 
+/** `autotrain` (the full page, <gpt-playground>, embed.html): trains when the playground has no
+ *  model yet and nothing is running or failed; a failure is the playground's `error` event.
+ *  @param {Playground} pg */
+export function autotrain(pg) {
+  if (!pg.info && pg.run.state === 'idle') pg.train().catch(() => {});
+}
+
 /**
  * One playground: a reader's model in its own worker, and the panels that show it.
  *

@@ -221,7 +221,7 @@ export function wholeNumber(raw, { min, max, what, note = '' }) {
 
 /** A figure for display: `digits` decimals, or a dash for none (NaN, infinite).
  *  @param {number} v @param {number} [digits] @returns {string} */
-export const fmt = (v, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+export const fmt = (v, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits).replace(/^-(0\.?0*)$/, '$1') : '–'); // never "-0.00"
 /** The mean of `xs`; NaN for none (shown as a dash by `fmt`). @param {readonly number[]} xs @returns {number} */
 export const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 

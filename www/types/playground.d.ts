@@ -203,6 +203,8 @@ export declare class Playground extends EventTarget {
 
 /** How many model workers this page runs now (one per playground). */
 export declare function liveWorkers(): number;
+/** What `autotrain` does: trains `playground` when it has no model yet and nothing is running or failed. */
+export declare function autotrain(playground: Playground): void;
 /** Reads settings from URL parameters or attributes: `get(name)` returns the value or null. */
 export declare function readState(get: (name: string) => string | null): {
   state: Settings & { autotrain: boolean; panels: string | null; hide: Hideable[] };
