@@ -222,6 +222,27 @@ describe('custom elements in an author page', () => {
     assert.ok(result.empty, 'the panels\' DOM is removed');
   });
 
+  test('Train pressed before the playground is ready (its corpus still loading) waits for it and trains', async () => {
+    const context = await harness.launch();
+    // The corpus arrives a second late: a reader on a slow line presses Train at once.
+    await context.route('**/corpora/first-names.txt', async (route) => {
+      await new Promise((r) => setTimeout(r, 1000));
+      await route.continue();
+    });
+    const p = await page(context, `${harness.origin}/early/tutorial.html`, AUTHOR());
+    await p.waitForFunction(() => document.querySelector('#gpt')?.playground, null, { polling: 20 });
+    const early = await p.evaluate(async () => {
+      const pg = document.querySelector('#gpt').playground;
+      const before = pg.text.length;
+      const r = await pg.train({ steps: 5 });
+      return { before, step: r.step, status: pg.status, text: pg.text.length };
+    });
+    assert.equal(early.before, 0, 'Train was pressed before the corpus arrived');
+    assert.deepEqual([early.step, early.status], [5, 'done']);
+    assert.ok(early.text > 1000);
+    assert.deepEqual(p.consoleErrors, []);
+  });
+
   test('hostile host CSS changes nothing inside, and our styles change nothing of the host', async () => {
     const drawn = async (p) => {
       await p.waitForFunction(() => document.querySelector('#gpt')?.playground, null, { timeout: 30_000 });

@@ -72,10 +72,13 @@ const lossesAfter = (page, from) => page.evaluate((f) => document.querySelector(
 const pageState = (page) => Promise.race([
   page.evaluate(() => {
     const t = (s) => document.querySelector(s)?.textContent?.trim().slice(0, 300) || undefined;
+    // Errors shown inside custom elements' shadow roots too (an author's page).
+    const shadowErrors = [...document.querySelectorAll('*')].filter((e) => e.shadowRoot)
+      .map((e) => e.shadowRoot.querySelector('[data-role=error]')?.textContent?.trim()).filter(Boolean);
     return JSON.stringify({
       url: location.href,
       status: document.body?.dataset.status,
-      error: t('[data-role=error]'),
+      error: t('[data-role=error]') ?? (shadowErrors.join(' | ') || undefined),
       saved: t('[data-role=saved-note]'),
       model: t('[data-role=model-info]'),
       stats: t('[data-role=train-stats]'),

@@ -13,7 +13,7 @@ import { deleteRun, getRun, putRun } from './store.js';
  * @property {ArrayBuffer} bytes
  * @property {number} step
  * @property {string} preset
- * @property {Record<string, any>} builtWith The build settings of the model (text, preset, tokenizer, device).
+ * @property {import('./core.js').BuildSettings} builtWith The build settings of the model (text, preset, tokenizer, device).
  * @property {Record<string, any>} settings The playground's settings then.
  * @property {string} text The corpus it trains on.
  * @property {{train: any, val: any}} history The loss histories (History.toJSON()).
@@ -111,9 +111,11 @@ export class Snapshots {
     return this.key ? /** @type {Promise<Snapshot | null>} */ (getRun(this.key)) : null;
   }
 
-  /** Forgets the run kept in this browser. */
+  /** Forgets the run kept in this browser. A snapshot being taken (a run's end is written just
+   *  after the run reports `done`) lands first and goes with it, rather than bringing it back. */
   async forget() {
     if (!this.key) return;
+    await this.#taking;
     await deleteRun(this.key).catch(() => {});
     this.#events.saved(null);
   }
@@ -121,7 +123,7 @@ export class Snapshots {
 
 /**
  * Puts run snapshot `snap` back as the reader's model, on the current device.
- * @param {Core} core @param {Snapshot} snap @param {{kind: string, step: number}} origin
+ * @param {Core} core @param {Snapshot} snap @param {import('./core.js').ModelOrigin} origin
  */
 export async function restore(core, snap, origin) {
   const bytes = snap.bytes.slice(0);

@@ -11,6 +11,11 @@ import { DataParallel } from './parallel.js';
 import { recover } from './recovery.js';
 import { runTraining } from './training.js';
 
+/** @typedef {import('../pkg/cpu/gpt_wasm.js').SessionInfo} SessionInfo */
+/** @typedef {import('../types/playground.js').ModelOrigin} ModelOrigin */
+/** What a model is built from (BUILD_KEYS): a change to any of these needs a new model.
+ *  @typedef {{text: string, preset: string, tokenizer: string, device: string}} BuildSettings */
+
 /**
  * @typedef {object} Core
  * @property {ModelWorker} worker The primary worker: the reader's model (session "main").
@@ -20,9 +25,9 @@ import { runTraining } from './training.js';
  * @property {number} corpusVersion Counts changes of the text, so the worker can keep it by id.
  * @property {{available: boolean, fallback?: boolean, name?: string, why?: string}} webgpu
  * @property {{device: string, note: string, measured?: object, generation?: object}} device
- * @property {any} info SessionInfo of the reader's model (replaced, never changed in place), or null.
- * @property {any} builtWith The build settings the model was built with.
- * @property {any} origin How the model came to be.
+ * @property {import('../pkg/cpu/gpt_wasm.js').SessionInfo | null} info SessionInfo of the reader's model (replaced, never changed in place), or null.
+ * @property {BuildSettings | null} builtWith The build settings the model was built with.
+ * @property {ModelOrigin | null} origin How the model came to be.
  * @property {{start: number, target: number, reason: string | null}} run
  * @property {ReturnType<typeof emptyHistory>} history
  * @property {RunState} state The run's state: the only writer of the status.
@@ -40,11 +45,11 @@ import { runTraining } from './training.js';
  * @property {(message: string, extra?: object) => void} error An `error` event.
  * @property {(type: string, fields?: any, onEvent?: any, transfer?: Transferable[]) => Promise<any>} call A request to the primary worker.
  * @property {() => ModelWorker} startWorker A primary worker, watched for crashes and a lost GPU device.
- * @property {() => Record<string, any>} build The build settings the current choice means.
+ * @property {() => BuildSettings} build The build settings the current choice means.
  * @property {() => boolean} sameBuild The model was built from what the settings say now.
  * @property {(key: string, text?: string) => Promise<void>} selectCorpus Loads corpus `key` (or takes `text` for "own") and announces it with a `corpus` event.
  * @property {(s: Record<string, any>, steps: number, extra?: any) => any} options SessionOptions of a model built from `s`.
- * @property {(info: any, builtWith: any, origin: any, history?: ReturnType<typeof emptyHistory>) => void} adopt A new model is the reader's.
+ * @property {(info: SessionInfo, builtWith: BuildSettings, origin: ModelOrigin, history?: ReturnType<typeof emptyHistory>) => void} adopt A new model is the reader's.
  * @property {() => void} forget There is no model.
  * @property {(step: number) => void} setStep
  * @property {(device: Core['device']) => void} setDevice
@@ -57,7 +62,7 @@ import { runTraining } from './training.js';
  */
 
 // What a model is built from: a change to any of these needs a new model.
-const BUILD_KEYS = ['text', 'preset', 'tokenizer', 'device'];
+const BUILD_KEYS = /** @type {const} */ (['text', 'preset', 'tokenizer', 'device']);
 
 /**
  * The Core of a playground whose events go to `target`, with its settings and options.
@@ -178,7 +183,7 @@ function snapshot(core) {
   const model = core.modelVersion;
   return core.snapshots.take(async () => (await core.call('snapshot')).bytes, () => {
     // Another model since the request (New model, a load): this one is not the reader's any more.
-    if (!core.info || core.modelVersion !== model) return null;
+    if (!core.info || !core.builtWith || core.modelVersion !== model) return null;
     const h = core.history;
     return {
       step: core.info.step, preset: core.info.preset, builtWith: { ...core.builtWith }, settings: { ...core.settings },

@@ -72,7 +72,7 @@ export function hfZip(files, info) {
 
 /** Replaces the model with the session a `load`-like request (`type`, `fields`) builds in the
  *  worker, trainable on the current corpus when its tokenizer can encode it.
- *  @param {Core} core @param {string} type @param {Record<string, any>} fields @param {Transferable[]} transfer @param {object} origin */
+ *  @param {Core} core @param {string} type @param {Record<string, any>} fields @param {Transferable[]} transfer @param {import('./core.js').ModelOrigin} origin */
 export async function loadInto(core, type, fields, transfer, origin) {
   core.state.to('build'); // refused while a run is in progress (loadFailed says why)
   try {

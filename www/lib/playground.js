@@ -106,6 +106,11 @@ export class Playground extends EventTarget {
     this.#was = { building, training };
   }
 
+  /** Actions wait until the playground is ready: before, the corpus may not be loaded nor the
+   *  device chosen (a Train pressed at once built from an empty corpus). A failed boot is the
+   *  action's error then. */
+  #booted() { return this.ready.catch(() => {}); }
+
   // ---------- what views read ----------
   /** `idle` (also while paused), `training` (also while building), `done` or `error`. */
   get status() { return this.#core.state.status; }
@@ -135,7 +140,7 @@ export class Playground extends EventTarget {
    *  Hugging Face folder (at step 0 of this page's count). */
   get pretrained() {
     const { info, origin } = this.#core;
-    return !!info && (info.step > 0 || !!origin?.huggingFace);
+    return !!info && (info.step > 0 || (origin?.kind === 'loaded' && !!origin.huggingFace));
   }
   /** Figures of the current run for display: step, target, tokens/s, ETA, mean first/last losses. */
   get stats() { return statsOf(this.#core); }
@@ -222,7 +227,10 @@ export class Playground extends EventTarget {
    * reported as an `error` event and reject.
    * @param {{steps?: number | string}} [options]
    */
-  train({ steps } = {}) { return train(this.#core, steps); }
+  async train({ steps } = {}) {
+    await this.#booted();
+    return train(this.#core, steps);
+  }
 
   /** Pauses a run (it can be resumed), or resumes a paused one. */
   async pause() { return pause(this.#core); }
@@ -249,7 +257,10 @@ export class Playground extends EventTarget {
   }
 
   /** Builds an untrained model when there is none (panels that need one call this); during a build, waits for it. */
-  ensureModel() { return ensureModel(this.#core); }
+  async ensureModel() {
+    await this.#booted();
+    return ensureModel(this.#core);
+  }
 
   // ---------- snapshots and autosave (autosave.js) ----------
   /** A snapshot of the reader's run now (between two training chunks), kept in memory and, with
@@ -262,7 +273,10 @@ export class Playground extends EventTarget {
 
   /** Continues the run kept in this browser: the same settings and corpus, the model, optimizer
    *  and samplers as saved, and the loss history; the next step is the one it would have taken. */
-  resumeSaved() { return resumeSaved(this.#core, (settings) => this.set(settings)); }
+  async resumeSaved() {
+    await this.#booted();
+    return resumeSaved(this.#core, (settings) => this.set(settings));
+  }
 
   /** Forgets the run kept in this browser (the model in the page stays). */
   forgetSaved() { return this.#core.snapshots.forget(); }
@@ -286,6 +300,7 @@ export class Playground extends EventTarget {
    *  current model, which is kept if the file cannot be loaded.
    *  @param {import('./files.js').Bytes} bytes @param {string} [name] */
   async load(bytes, name = /** @type {any} */ (bytes)?.name ?? 'model.safetensors') {
+    await this.#booted();
     try {
       const buffer = await readCheckpoint(bytes);
       return await loadInto(this.#core, 'load', { bytes: buffer }, [buffer], { kind: 'loaded', file: name });
@@ -300,6 +315,7 @@ export class Playground extends EventTarget {
   async importHf(files) {
     const list = [...files];
     const label = filesLabel(list);
+    await this.#booted();
     try {
       const read = await readHfFolder(list);
       return await loadInto(this.#core, 'importHf', { files: read }, read.map((f) => f.bytes), { kind: 'loaded', file: label, huggingFace: true });

@@ -32,7 +32,13 @@ export async function buildModel(core) {
   return info;
 }
 
-/** The number of workers that train the model now: one on WebGPU, else `workerCount`. @param {Core} core @param {{paramCount?: number, batchSize?: number} | null} [model] */
+/** The reader's model, where there must be one (a run, after a build). @param {Core} core */
+function modelOf(core) {
+  if (!core.info) throw new Error('there is no model to train');
+  return core.info;
+}
+
+/** The number of workers that train the model now: one on WebGPU, else `workerCount`. @param {Core} core @param {{paramCount?: number, batchSize?: number | null} | null} [model] */
 export function workersFor(core, model = core.info) {
   if (!model?.batchSize) return 1;
   return workerCount({ asked: core.settings.workers, paramCount: model.paramCount, batchSize: model.batchSize, cores: globalThis.navigator?.hardwareConcurrency ?? 2 });
@@ -51,13 +57,13 @@ export async function runTraining(core) {
   core.stopAsked = false;
   let result;
   try {
-    const remaining = core.run.target - core.info.step;
+    const remaining = core.run.target - modelOf(core).step;
     const evalEvery = Math.max(10, Math.round((core.run.target - core.run.start) / 10));
     const workers = runWorkers(core);
     const onEvent = (/** @type {any} */ ev) => onTrainEvent(core, ev);
     if (workers > 1) {
       result = await core.parallel.train({
-        primary: core.worker, info: core.info, text: core.builtWith.text, version: core.runVersion, stopAsked: () => core.stopAsked, onEvent,
+        primary: core.worker, info: core.info, text: core.builtWith?.text ?? core.text, version: core.runVersion, stopAsked: () => core.stopAsked, onEvent,
       }, workers, remaining, evalEvery);
     } else {
       core.parallel.drop(); // idle replicas hold memory
@@ -121,10 +127,11 @@ export async function train(core, steps) {
         core.run = { ...core.run, reason: 'stopped' };
         core.state.to('settle');
         core.emit('trained', core.info);
-        return { step: core.info.step, reason: 'stopped' };
+        return { step: modelOf(core).step, reason: 'stopped' };
       }
     }
-    core.run = { start: core.info.step, target: core.info.step + n, reason: null };
+    const { step } = modelOf(core);
+    core.run = { start: step, target: step + n, reason: null };
   } catch (err) {
     core.error(/** @type {Error} */ (err).message, { action: 'build' });
     // A refusal (a run is in progress) leaves that run alone; a bad value or a failed build is an error.
