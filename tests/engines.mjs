@@ -214,7 +214,8 @@ class Page {
   /** The console errors and page errors seen in this page since it opened. */
   async errors() { return [...this.consoleErrors]; }
 
-  /** Collects garbage in the page where the driver can ask for it (Chromium); says whether. */
+  /** Collects garbage in the page where the driver can ask for it: true (Chromium, on request),
+   *  'allocation' (WebKit: garbage made to run the engine's own collector), false (nothing). */
   async collectGarbage() { return false; }
 
   /** The page's JavaScript heap in bytes where the driver can read it (Chromium), else null. */
@@ -360,6 +361,18 @@ class WebDriverPage extends Page {
   async errors() {
     await this.#harvest();
     return [...this.consoleErrors];
+  }
+  /** WebDriver cannot ask WebKit to collect: the page makes 128 MiB of short-lived garbage, which
+   *  runs JavaScriptCore's own collector (its heap is some 10 MiB), as the next burst of work in a
+   *  reader's tab would; without it WebKit sometimes holds a cycle's garbage for minutes (the
+   *  long-use figure then swung between -0.4% and +12.9% on the same code). */
+  async collectGarbage() {
+    await this.evaluate(() => {
+      let n = 0;
+      for (let i = 0; i < 64; i++) n += new Array(1 << 18).fill(i).length;
+      return n;
+    });
+    return 'allocation';
   }
   async close() {
     if (this.browser.page !== this) return;

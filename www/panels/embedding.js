@@ -80,6 +80,15 @@ export function mount(root, ctx) {
   root.panelData = data;
   /** @type {EmbeddingMap | null} */
   let emb = null; // the last Embeddings from the worker
+  // [x, y] per token for readers of panelData (tests), made when read: 50,257 small arrays per
+  // map would be garbage on every redraw of a GPT-2-sized vocabulary.
+  Object.defineProperty(data, 'points', {
+    enumerable: true,
+    get: () => {
+      const pts = emb?.points ?? [];
+      return Array.from({ length: pts.length / 2 }, (_, i) => [pts[2 * i], pts[2 * i + 1]]);
+    },
+  });
   /** @type {number | null} */
   let selected = null; // token id the reader chose
   /** @type {number | null} */
@@ -122,12 +131,15 @@ export function mount(root, ctx) {
     const first = !emb || emb.vocabSize !== e.vocabSize;
     emb = e;
     const { vocabSize: V, nEmbd: C, blockSize: T } = e;
-    const points = Array.from({ length: V }, (_, i) => [e.points[2 * i], e.points[2 * i + 1]]);
     Object.assign(data, {
-      step: e.step, vocabSize: V, nEmbd: C, blockSize: T, tokens: e.tokens, points,
+      step: e.step, vocabSize: V, nEmbd: C, blockSize: T, tokens: e.tokens,
       explained: e.explained, orthogonality: e.orthogonality, sampled: e.sampled, positionSimilarity: e.positionSimilarity,
     });
     if (first) {
+      // Each its own task (about 40 and 20 ms for GPT-2's vocabulary here); no map is drawn
+      // until the new vocabulary's look is worked out.
+      look = null;
+      await nextTask();
       look = lookOf(e.tokens);
       await nextTask();
       fillPicker(e.tokens);
@@ -161,7 +173,7 @@ export function mount(root, ctx) {
   }
 
   function draw() {
-    if (!emb) return;
+    if (!emb || !look) return;
     drawMap();
     drawHeat();
     const [a, b] = data.explained;
@@ -191,8 +203,9 @@ export function mount(root, ctx) {
     return { labels, dots };
   }
 
-  // Draws emb: called only while there is one.
+  // Draws emb, once its vocabulary's look is worked out (a hover meanwhile draws nothing).
   function drawMap() {
+    if (!emb || !look) return;
     const width = Math.max(240, /** @type {HTMLElement} */ (canvas.parentElement).clientWidth);
     const height = Math.round(Math.min(420, Math.max(260, width * 0.7)));
     const g = sizeCanvas(canvas, width, height);
@@ -376,7 +389,7 @@ export function mount(root, ctx) {
   pick.addEventListener('change', () => choose(Number(pick.value)));
 
   const onProgress = throttle(refresh, 1000);
-  ctx.events.addEventListener('model', () => { emb = null; selected = null; refresh(); });
+  ctx.events.addEventListener('model', () => { emb = null; look = null; selected = null; refresh(); });
   ctx.events.addEventListener('progress', onProgress);
   ctx.events.addEventListener('trained', () => refresh());
   onWidthChange(root, () => draw(), ctx.signal);

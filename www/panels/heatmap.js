@@ -14,11 +14,20 @@ function fitLabel(g, text, max) {
   return `${s}…`;
 }
 
+/** @type {CanvasRenderingContext2D | null} */
+let measuring = null;
+/** One 2-D context for measuring label text, made once: a canvas per layout is garbage whose
+ *  backing store some engines (WebKit) return only at their next full collection. */
+function measurer() {
+  // A fresh canvas always gives a 2-D context.
+  measuring ??= /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
+  return measuring;
+}
+
 /** How big a labelled T×T heatmap can be drawn in `width` px: the cell size and label room.
  *  @param {string[]} labels @param {number} width @param {{maxCell?: number, minCell?: number}} [options] */
 export function heatmapLayout(labels, width, { maxCell = 22, minCell = 5 } = {}) {
-  // A fresh canvas always gives a 2-D context.
-  const g = /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
+  const g = measurer();
   g.font = LABEL_FONT;
   const labelW = Math.min(MAX_LABEL, Math.max(8, ...labels.map((l) => g.measureText(l).width))) + 6;
   const T = labels.length;
