@@ -240,7 +240,7 @@ export function mount(root, ctx) {
     /** @type {import('./runs.js').Points} */
     const points = [];
     await x.train(SESSION, n, points, (ev) => {
-      data.losses = points.map((p, i) => [i + 1, p[1]]);
+      for (let i = data.losses.length; i < points.length; i++) data.losses.push([i + 1, points[i][1]]);
       data.rates.push(ev.learningRate);
       note.textContent = `Fine-tuning: step ${data.losses.length} of ${n}, loss on B ${fmt(ev.losses.at(-1))}`;
       announce(note.textContent);
